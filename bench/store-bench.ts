@@ -1,0 +1,301 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import * as sqliteVec from 'sqlite-vec';
+import { openSqliteStore } from '../src/store/sqlite.ts';
+import type { NewChunk } from '../src/store/store.ts';
+
+/**
+ * Store benchmark: insert throughput, query latency and vector recall of the SQLite store on seeded
+ * synthetic data. It measures the store alone (no embedding, no HTTP), so it bounds what retrieval can do.
+ *
+ * Vectors are clustered like real embeddings (one random centre per ~50 chunks plus noise), and each
+ * query vector is a noisy copy of a stored one, so the nearest neighbours are meaningful and recall
+ * against exact search says something. Texts are Zipf-distributed synthetic words; every tenth chunk is
+ * Chinese, and every fifth query.
+ */
+
+export interface StoreBenchOptions {
+  /** Chunks to insert. Default 10 000. */
+  chunks?: number;
+  /** Vector length. Default 384. */
+  dimensions?: number;
+  /** Chunks per document (one `replaceDocument` each). Default 20. */
+  chunksPerDocument?: number;
+  /** Words per chunk. Default 150. */
+  wordsPerChunk?: number;
+  /** Queries to time. Default 200. */
+  queries?: number;
+  /** `k` for both searches. Default 20. */
+  k?: number;
+  /** Queries whose vector recall@10 is checked against exact search (slow: a full scan each). Default 30. */
+  recallQueries?: number;
+  /** Where the database file goes; a new temp dir (removed afterwards) by default. */
+  dir?: string;
+  /** PRNG seed. Default 1. */
+  seed?: number;
+}
+
+export interface LatencyMs {
+  p50: number;
+  p95: number;
+  mean: number;
+}
+
+export interface StoreBenchResult {
+  chunks: number;
+  dimensions: number;
+  insertChunksPerSecond: number;
+  /** The first `searchVector`, which loads the knowledge base's binary index. */
+  vectorFirstMs: number;
+  /** `searchVector` alone. */
+  vector: LatencyMs;
+  /** `searchVector` right after another connection replaced a document (the index catches up). */
+  vectorAfterWrite: LatencyMs;
+  /** `searchText` alone. */
+  text: LatencyMs;
+  /** `searchVector` + `searchText` + `getChunks` of the union, as hybrid retrieval does. */
+  hybrid: LatencyMs;
+  /** Exact brute-force cosine KNN (a full scan in SQL), for comparison. */
+  exactVector: LatencyMs;
+  /** Share of the exact 10 nearest that `searchVector(…, 10)` returns. */
+  recallAt10: number;
+  fileBytes: number;
+}
+
+/** mulberry32: small, fast, seeded; good enough for synthetic data. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * A normalised vector with Gaussian components (uniform direction on the sphere).
+ *
+ * @example
+ * randomUnitVector(prng(1), 384).length // 384
+ */
+export function randomUnitVector(random: () => number, dimensions: number): Float32Array {
+  const v = new Float32Array(dimensions);
+  let norm = 0;
+  for (let i = 0; i < dimensions; i++) {
+    const g = Math.sqrt(-2 * Math.log(random() || 1e-12)) * Math.cos(2 * Math.PI * random());
+    v[i] = g;
+    norm += g * g;
+  }
+  norm = Math.sqrt(norm);
+  for (let i = 0; i < dimensions; i++) v[i]! /= norm;
+  return v;
+}
+
+function noisyCopy(random: () => number, base: Float32Array, noise: number): Float32Array {
+  const v = randomUnitVector(random, base.length);
+  return normalise(base.map((x, i) => x + noise * v[i]!));
+}
+
+function normalise(v: Float32Array): Float32Array {
+  const norm = Math.hypot(...v);
+  return v.map((x) => x / norm);
+}
+
+const SYLLABLES = [
+  'ka',
+  'lo',
+  'mi',
+  're',
+  'su',
+  'ten',
+  'dor',
+  'vi',
+  'an',
+  'pel',
+  'qu',
+  'zo',
+  'ber',
+  'nix',
+  'ul',
+  'fa',
+];
+const HAN =
+  '知识库支持混合检索文档向量模型查询配置服务器索引数据用户系统问题答案搜索结果页面设置安装运行命令';
+
+function makeVocabulary(random: () => number, size: number): string[] {
+  const words = new Set<string>();
+  while (words.size < size) {
+    const n = 2 + Math.floor(random() * 3);
+    let w = '';
+    for (let i = 0; i < n; i++) w += SYLLABLES[Math.floor(random() * SYLLABLES.length)];
+    words.add(w);
+  }
+  return [...words];
+}
+
+/** Zipf(1) sampling by inverse CDF over a precomputed table. */
+function zipfSampler(random: () => number, n: number): () => number {
+  const cdf = new Float64Array(n);
+  let sum = 0;
+  for (let i = 0; i < n; i++) cdf[i] = sum += 1 / (i + 1);
+  return () => {
+    const x = random() * sum;
+    let lo = 0;
+    let hi = n - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cdf[mid]! < x) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+}
+
+function latency(samples: number[]): LatencyMs {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  const mean = sorted.reduce((a, b) => a + b, 0) / sorted.length;
+  return { p50: at(0.5), p95: at(0.95), mean };
+}
+
+/**
+ * Fills a new database and times it.
+ *
+ * @example
+ * const result = await benchStore({ chunks: 100_000 });
+ * console.log(result.hybrid.p50); // milliseconds
+ */
+export async function benchStore(options: StoreBenchOptions = {}): Promise<StoreBenchResult> {
+  const total = options.chunks ?? 10_000;
+  const dimensions = options.dimensions ?? 384;
+  const perDoc = options.chunksPerDocument ?? 20;
+  const wordsPerChunk = options.wordsPerChunk ?? 150;
+  const queries = options.queries ?? 200;
+  const recallQueries = options.recallQueries ?? 30;
+  const k = options.k ?? 20;
+  const random = prng(options.seed ?? 1);
+  const ownDir = options.dir === undefined;
+  const dir = options.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'kb-store-bench-'));
+  const file = path.join(dir, 'bench.sqlite');
+  const vocabulary = makeVocabulary(random, 20_000);
+  const zipf = zipfSampler(random, vocabulary.length);
+  const text = (words: number) => Array.from({ length: words }, () => vocabulary[zipf()]).join(' ');
+  const chinese = (chars: number) =>
+    Array.from({ length: chars }, () => HAN[Math.floor(random() * HAN.length)]).join('');
+  const centres = Array.from({ length: Math.max(1, Math.round(total / 50)) }, () =>
+    randomUnitVector(random, dimensions),
+  );
+  const makeChunks = (doc: number, n: number, first: number): NewChunk[] =>
+    Array.from({ length: n }, (_, i) => ({
+      ordinal: i,
+      heading: text(3),
+      text: (first + i) % 10 === 9 ? chinese(wordsPerChunk * 2) : text(wordsPerChunk),
+      tokenCount: wordsPerChunk,
+      textHash: `${doc}-${i}-${first}`,
+      vector: noisyCopy(random, centres[Math.floor(random() * centres.length)]!, 1),
+    }));
+  const documentOf = (doc: number) => ({
+    path: `doc-${doc}.md`,
+    title: `Doc ${doc}`,
+    hash: `${doc}`,
+    size: 1,
+    mtimeMs: 0,
+    format: 'markdown',
+    metadata: {},
+  });
+
+  const store = openSqliteStore(file);
+  const writer = openSqliteStore(file);
+  const raw = new Database(file, { readonly: true });
+  sqliteVec.load(raw);
+  try {
+    const kb = store.createKnowledgeBase('bench', { provider: 'bench', model: 'clustered', dimensions }, {});
+    const stored: Float32Array[] = [];
+    let insertMs = 0;
+    let documents = 0;
+    for (let done = 0; done < total; documents++) {
+      const chunks = makeChunks(documents, Math.min(perDoc, total - done), done);
+      for (const c of chunks) stored.push(c.vector);
+      const start = performance.now();
+      store.replaceDocument(kb.id, documentOf(documents), chunks);
+      insertMs += performance.now() - start;
+      done += chunks.length;
+    }
+    const queryVector = () => noisyCopy(random, stored[Math.floor(random() * stored.length)]!, 0.5);
+    const queryText = (q: number) =>
+      q % 5 === 4
+        ? chinese(4)
+        : Array.from({ length: 4 }, () => vocabulary[20 + Math.floor(random() * 1980)]).join(' ');
+
+    let t = performance.now();
+    store.searchVector(kb.id, queryVector(), k);
+    const vectorFirstMs = performance.now() - t;
+
+    const vectorMs: number[] = [];
+    const textMs: number[] = [];
+    const hybridMs: number[] = [];
+    for (let q = 0; q < queries; q++) {
+      const vector = queryVector();
+      const query = queryText(q);
+      const t0 = performance.now();
+      const vectorHits = store.searchVector(kb.id, vector, k);
+      const t1 = performance.now();
+      const textHits = store.searchText(kb.id, query, k);
+      const t2 = performance.now();
+      store.getChunks([...new Set([...vectorHits, ...textHits].map((h) => h.chunkId))]);
+      const t3 = performance.now();
+      vectorMs.push(t1 - t0);
+      textMs.push(t2 - t1);
+      hybridMs.push(t3 - t0);
+    }
+
+    // Another connection (as the ingest CLI would be) replaces a document before each query.
+    const afterWriteMs: number[] = [];
+    for (let q = 0; q < 20; q++) {
+      const doc = Math.floor(random() * documents);
+      writer.replaceDocument(kb.id, documentOf(doc), makeChunks(doc, perDoc, q));
+      t = performance.now();
+      store.searchVector(kb.id, queryVector(), k);
+      afterWriteMs.push(performance.now() - t);
+    }
+
+    const exact = raw.prepare(
+      `SELECT c.id FROM chunks c JOIN chunk_vectors v ON v.chunk_id = c.id WHERE c.kb_id = ?
+       ORDER BY vec_distance_cosine(v.embedding, ?) LIMIT 10`,
+    );
+    const exactMs: number[] = [];
+    let found = 0;
+    for (let q = 0; q < recallQueries; q++) {
+      const vector = queryVector();
+      t = performance.now();
+      const truth = exact.pluck().all(kb.id, Buffer.from(vector.buffer)) as number[];
+      exactMs.push(performance.now() - t);
+      const got = new Set(store.searchVector(kb.id, vector, 10).map((h) => h.chunkId));
+      found += truth.filter((id) => got.has(id)).length;
+    }
+
+    const bytes = (f: string) => (fs.existsSync(f) ? fs.statSync(f).size : 0);
+    return {
+      chunks: total,
+      dimensions,
+      insertChunksPerSecond: Math.round(total / (insertMs / 1000)),
+      vectorFirstMs,
+      vector: latency(vectorMs),
+      vectorAfterWrite: latency(afterWriteMs),
+      text: latency(textMs),
+      hybrid: latency(hybridMs),
+      exactVector: latency(exactMs.length > 0 ? exactMs : [0]),
+      recallAt10: recallQueries > 0 ? found / (10 * recallQueries) : Number.NaN,
+      fileBytes: bytes(file) + bytes(`${file}-wal`),
+    };
+  } finally {
+    raw.close();
+    writer.close();
+    store.close();
+    if (ownDir) fs.rmSync(dir, { recursive: true, force: true });
+  }
+}

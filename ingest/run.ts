@@ -1,0 +1,253 @@
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
+import pLimit from 'p-limit';
+import { assertSameEmbedder } from '../src/embed/create.ts';
+import type { Embedder, EmbedderInfo } from '../src/embed/embedder.ts';
+import type { DocumentRecord, KnowledgeBase, KnowledgeBaseSettings, NewChunk, Store } from '../src/store/store.ts';
+import { chunkDocument, defaultChunkOptions, type ChunkOptions } from './chunk.ts';
+import { loaderFor } from './loaders/registry.ts';
+import { walkFiles } from './walk.ts';
+
+/**
+ * Bumped whenever chunking changes in a way that alters chunk texts: a knowledge base built with another
+ * version (or other chunk settings) has every document re-chunked on the next run. Embeddings of chunk texts
+ * that did not change are still reused.
+ */
+const CHUNKER_VERSION = 1;
+
+export interface IngestOptions {
+  /** The folder to ingest. */
+  dir: string;
+  /** Knowledge base name. */
+  kb: string;
+  store: Store;
+  embedder: Embedder;
+  chunk?: Partial<ChunkOptions>;
+  /** Delete the knowledge base first and ingest everything anew. */
+  rebuild?: boolean;
+  /** Report what would change and write nothing (no file is loaded or embedded either). */
+  dryRun?: boolean;
+  /** Documents processed at once; overlaps one document's embedding requests with the next one's loading. */
+  concurrency?: number;
+  onEvent?: (event: IngestEvent) => void;
+}
+
+export type FileStatus = 'added' | 'changed' | 'unchanged' | 'deleted' | 'skipped' | 'failed';
+
+export type IngestEvent =
+  | { type: 'start'; files: number; kb: string; dryRun: boolean }
+  | { type: 'file'; path: string; status: FileStatus; chunks?: number; reason?: string }
+  | { type: 'embed'; inputs: number };
+
+export interface IngestSummary {
+  kb: string;
+  dryRun: boolean;
+  added: number;
+  changed: number;
+  unchanged: number;
+  deleted: number;
+  skipped: number;
+  failed: number;
+  /** Chunks written by this run, and their tokens. */
+  chunks: number;
+  tokens: number;
+  /** Chunks whose vector was computed by this run / taken from an identical chunk text already stored. */
+  embeddedChunks: number;
+  reusedChunks: number;
+  embeddingRequests: number;
+  seconds: number;
+  failures: { path: string; reason: string }[];
+}
+
+/** The ingested folder does not exist or is not a folder: nothing can be done (CLI exit 1). */
+export class IngestSourceError extends Error {
+  override name = 'IngestSourceError';
+}
+
+/**
+ * Brings knowledge base `kb` in line with the folder `dir`: new files are added, changed ones re-chunked
+ * (re-embedding only chunk texts not already stored), unchanged ones skipped after a size/mtime check
+ * (then a content hash), and documents whose files are gone removed. Every document is written in its own
+ * transaction, so an interrupted run leaves a consistent knowledge base and the next run carries on.
+ *
+ * A file that cannot be loaded is counted as failed with its reason and the run goes on. Errors of the
+ * embedder (provider down, bad key) stop the run: every later file would fail the same way.
+ *
+ * @example
+ * const summary = await ingestDirectory({ dir: './docs', kb: 'default', store, embedder });
+ */
+export async function ingestDirectory(options: IngestOptions): Promise<IngestSummary> {
+  const started = performance.now();
+  const { dir, store, embedder, dryRun = false } = options;
+  const emit = options.onEvent ?? (() => {});
+  const chunkOptions = { ...defaultChunkOptions, ...options.chunk };
+  const summary: IngestSummary = {
+    kb: options.kb,
+    dryRun,
+    added: 0,
+    changed: 0,
+    unchanged: 0,
+    deleted: 0,
+    skipped: 0,
+    failed: 0,
+    chunks: 0,
+    tokens: 0,
+    embeddedChunks: 0,
+    reusedChunks: 0,
+    embeddingRequests: 0,
+    seconds: 0,
+    failures: [],
+  };
+  const record = (path: string, status: FileStatus, extra: { chunks?: number; reason?: string } = {}) => {
+    summary[status] += 1;
+    if (status === 'failed') summary.failures.push({ path, reason: extra.reason ?? 'unknown error' });
+    emit({ type: 'file', path, status, ...extra });
+  };
+
+  const dirStat = await stat(dir).catch(() => undefined);
+  if (!dirStat?.isDirectory()) throw new IngestSourceError(`no such folder: ${dir}`);
+  const files = await walkFiles(dir);
+
+  const info: EmbedderInfo = {
+    provider: embedder.provider,
+    model: embedder.model,
+    dimensions: await embedder.dimensions(),
+  };
+  const settings: KnowledgeBaseSettings = {
+    chunkerVersion: CHUNKER_VERSION,
+    chunkMaxTokens: chunkOptions.maxTokens,
+    chunkOverlapTokens: chunkOptions.overlapTokens,
+    chunkMinTokens: chunkOptions.minTokens,
+  };
+  if (options.rebuild && !dryRun) store.deleteKnowledgeBase(options.kb);
+  let kb: KnowledgeBase | undefined = store.getKnowledgeBase(options.kb);
+  if (kb && !options.rebuild) assertSameEmbedder(options.kb, kb.embedder, info);
+  if (!kb && !dryRun) kb = store.createKnowledgeBase(options.kb, info, settings);
+  const rechunkAll = kb !== undefined && !sameSettings(kb.settings, settings);
+  const existing = new Map<string, DocumentRecord>(
+    kb && !(options.rebuild && dryRun) ? store.listDocuments(kb.id).map((d) => [d.path, d]) : [],
+  );
+
+  emit({ type: 'start', files: files.length, kb: options.kb, dryRun });
+  const limit = pLimit(options.concurrency ?? 4);
+  const seen = new Set<string>();
+  let fatal: unknown;
+
+  await Promise.all(
+    files.map((path) =>
+      limit(async () => {
+        if (fatal) return;
+        const entry = loaderFor(path);
+        if (!entry) return record(path, 'skipped', { reason: 'unsupported file type' });
+        seen.add(path);
+        const absolute = join(dir, path);
+        const previous = existing.get(path);
+        try {
+          const fileStat = await stat(absolute);
+          const sameStat =
+            previous !== undefined && previous.size === fileStat.size && previous.mtimeMs === fileStat.mtimeMs;
+          if (sameStat && !rechunkAll) return record(path, 'unchanged');
+          const bytes = await readFile(absolute);
+          const hash = createHash('sha256').update(bytes).digest('hex');
+          if (previous?.hash === hash && !rechunkAll) {
+            if (!dryRun && kb) store.touchDocument(kb.id, path, fileStat.size, fileStat.mtimeMs);
+            return record(path, 'unchanged');
+          }
+          const status = previous ? 'changed' : 'added';
+          if (dryRun || !kb) return record(path, status);
+          if (bytes.length === 0) throw new Error('empty file');
+
+          const loaded = await entry.load(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), { path });
+          const title = loaded.title.trim() || basename(path, extname(path));
+          const drafts = chunkDocument({ ...loaded, title }, chunkOptions);
+          if (drafts.length === 0) {
+            // A page of layout only (front matter, components) is not a broken file: skip it, and drop any
+            // earlier version of it that did have text.
+            if (previous) store.deleteDocument(kb.id, path);
+            return record(path, 'skipped', { reason: 'no text to index' });
+          }
+
+          const hashes = drafts.map((d) => sha256(d.embedText));
+          const vectors = store.vectorsByTextHash(kb.id, hashes);
+          const missing = new Map<string, string>();
+          drafts.forEach((d, i) => {
+            if (!vectors.has(hashes[i]!)) missing.set(hashes[i]!, d.embedText);
+          });
+          summary.reusedChunks += drafts.length - missing.size;
+          if (missing.size > 0) {
+            const embedded = await embedder
+              .embed([...missing.values()], {
+                onRequest: (inputs) => {
+                  summary.embeddingRequests += 1;
+                  emit({ type: 'embed', inputs });
+                },
+              })
+              .catch((error: unknown) => {
+                throw new EmbedderFailure(error);
+              });
+            [...missing.keys()].forEach((h, i) => vectors.set(h, embedded[i]!));
+            summary.embeddedChunks += missing.size;
+          }
+          const chunks: NewChunk[] = drafts.map((d, i) => ({
+            ordinal: d.ordinal,
+            heading: d.heading,
+            text: d.text,
+            tokenCount: d.tokenCount,
+            ...(d.page === undefined ? {} : { page: d.page }),
+            textHash: hashes[i]!,
+            vector: vectors.get(hashes[i]!)!,
+          }));
+          store.replaceDocument(
+            kb.id,
+            {
+              path,
+              title,
+              hash,
+              size: fileStat.size,
+              mtimeMs: fileStat.mtimeMs,
+              format: entry.format,
+              metadata: loaded.metadata,
+            },
+            chunks,
+          );
+          summary.chunks += chunks.length;
+          summary.tokens += chunks.reduce((n, c) => n + c.tokenCount, 0);
+          record(path, status, { chunks: chunks.length });
+        } catch (error) {
+          if (error instanceof EmbedderFailure) {
+            fatal ??= error.cause;
+            return;
+          }
+          record(path, 'failed', { reason: error instanceof Error ? error.message : String(error) });
+        }
+      }),
+    ),
+  );
+  if (fatal) throw fatal;
+
+  for (const path of existing.keys()) {
+    if (seen.has(path)) continue;
+    if (!dryRun && kb) store.deleteDocument(kb.id, path);
+    record(path, 'deleted');
+  }
+  if (kb && !dryRun && rechunkAll) store.updateKnowledgeBaseSettings(kb.id, settings);
+  summary.seconds = (performance.now() - started) / 1000;
+  return summary;
+}
+
+/** Marks an error as the embedder's, which ends the run instead of failing one file. */
+class EmbedderFailure extends Error {
+  constructor(cause: unknown) {
+    super('embedding failed', { cause });
+  }
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+function sameSettings(a: KnowledgeBaseSettings, b: KnowledgeBaseSettings): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].every((k) => a[k] === b[k]);
+}

@@ -1,0 +1,117 @@
+import type OpenAI from 'openai';
+import pLimit from 'p-limit';
+import { UpstreamTimeoutError } from '../errors.ts';
+import { mapProviderError } from './errors.ts';
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+export interface ChatRequest {
+  model: string;
+  messages: ChatMessage[];
+  maxTokens: number;
+  temperature: number;
+  topP?: number;
+  presencePenalty?: number;
+  frequencyPenalty?: number;
+  stop?: string[];
+}
+
+/** A piece of a streamed completion: text as it arrives, and usage at the end when the provider sends it. */
+export interface ChatChunk {
+  text?: string;
+  usage?: { promptTokens: number; completionTokens: number };
+}
+
+export interface ChatModel {
+  /**
+   * Streams a completion. Provider errors are mapped to our errors (503/502/504 family); aborting `signal`
+   * cancels the upstream request and rethrows the SDK's abort error.
+   */
+  stream(request: ChatRequest, signal?: AbortSignal): AsyncIterable<ChatChunk>;
+}
+
+export interface ChatModelOptions {
+  /** Requests in flight at once (`LLM_CONCURRENCY`); the rest wait in a first-in, first-out queue. */
+  concurrency: number;
+  /**
+   * Deadline for a whole answer, retries and streaming included (`LLM_TIMEOUT_MS`). The SDK's own
+   * timeout is per attempt, so a hanging provider with retries would otherwise take several times longer.
+   */
+  timeoutMs: number;
+}
+
+/**
+ * Chat completions over the official SDK, always streamed upstream (a non-streamed `/ask` just collects
+ * the pieces), with a concurrency bound and one deadline per answer.
+ *
+ * @example
+ * const chat = createChatModel(createOpenAIClient({ apiKey, timeoutMs: 60000, maxRetries: 2 }), { concurrency: 8, timeoutMs: 60000 });
+ * for await (const chunk of chat.stream({ model: 'gpt-4o-mini', messages, maxTokens: 800, temperature: 0.2 })) {}
+ */
+export function createChatModel(client: OpenAI, options: ChatModelOptions): ChatModel {
+  const limit = pLimit(options.concurrency);
+
+  /** Resolves when a slot is free; the caller must call the returned release once done. */
+  async function acquire(signal: AbortSignal | undefined): Promise<() => void> {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const started = new Promise<void>((resolve) => void limit(() => (resolve(), held)));
+    if (signal) {
+      const aborted = new Promise<never>((_, reject) => {
+        if (signal.aborted) reject(signal.reason);
+        signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+      });
+      // A caller that gives up while queued frees its place: the slot is released as soon as it is taken.
+      await Promise.race([started, aborted]).catch((error: unknown) => {
+        release();
+        throw error;
+      });
+    } else {
+      await started;
+    }
+    return release;
+  }
+
+  return {
+    async *stream(request, signal) {
+      const release = await acquire(signal);
+      const deadline = AbortSignal.timeout(options.timeoutMs);
+      const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
+      try {
+        const stream = await client.chat.completions.create(
+          {
+            model: request.model,
+            messages: request.messages,
+            max_tokens: request.maxTokens,
+            temperature: request.temperature,
+            ...(request.topP === undefined ? {} : { top_p: request.topP }),
+            ...(request.presencePenalty === undefined ? {} : { presence_penalty: request.presencePenalty }),
+            ...(request.frequencyPenalty === undefined ? {} : { frequency_penalty: request.frequencyPenalty }),
+            ...(request.stop && request.stop.length > 0 ? { stop: request.stop } : {}),
+            stream: true,
+            stream_options: { include_usage: true },
+          },
+          { signal: combined, timeout: options.timeoutMs },
+        );
+        for await (const chunk of stream) {
+          const text = chunk.choices[0]?.delta?.content;
+          if (text) yield { text };
+          if (chunk.usage) {
+            yield {
+              usage: { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens },
+            };
+          }
+        }
+      } catch (error) {
+        if (signal?.aborted) throw error;
+        if (deadline.aborted) throw new UpstreamTimeoutError(undefined, { cause: error });
+        throw mapProviderError(error);
+      } finally {
+        release();
+      }
+    },
+  };
+}

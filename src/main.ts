@@ -1,0 +1,130 @@
+/**
+ * The server's only impure entry (`npm start`): reads the configuration, opens the store, builds the
+ * clients, listens, and shuts down gracefully on SIGTERM/SIGINT. Everything it calls takes its inputs as
+ * arguments, so tests build the same app without this file.
+ */
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { createApp } from './app.ts';
+import { loadConfig, type Config } from './config.ts';
+import { describeEmbedder, type Embedder } from './embed/embedder.ts';
+import { embedderFromConfig } from './embed/from-config.ts';
+import { ConfigError } from './errors.ts';
+import { createChatModel, type ChatModel } from './llm/chat.ts';
+import { createOpenAIClient } from './llm/client.ts';
+import { createLogger, type Logger } from './log.ts';
+import { openSqliteStore } from './store/sqlite.ts';
+import type { Store } from './store/store.ts';
+
+/** How long in-flight requests (streams included) may run on after a shutdown signal. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+/** Prints one line and exits: start-up failures are configuration problems, not stack traces. */
+function fail(message: string): never {
+  process.stderr.write(`error: ${message}\n`);
+  process.exit(1);
+}
+
+function chatModelFromConfig(config: Config): ChatModel | undefined {
+  const { apiKey, baseURL } = config.openai;
+  if (!apiKey) return undefined;
+  const client = createOpenAIClient({
+    apiKey,
+    ...(baseURL ? { baseURL } : {}),
+    timeoutMs: config.chat.timeoutMs,
+    maxRetries: config.chat.maxRetries,
+  });
+  return createChatModel(client, { concurrency: config.chat.concurrency, timeoutMs: config.chat.timeoutMs });
+}
+
+function logKnowledgeBases(store: Store, logger: Logger): void {
+  const kbs = store.listKnowledgeBases();
+  if (kbs.length === 0) {
+    logger.warn('no knowledge bases yet; ingest one with `npm run ingest -- data/sample`');
+    return;
+  }
+  for (const kb of kbs) {
+    logger.info('knowledge base', { kb: kb.name, embedder: describeEmbedder(kb.embedder), ...store.stats(kb.id) });
+  }
+}
+
+function urlOf(address: AddressInfo): string {
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${host}:${address.port}`;
+}
+
+function main(): void {
+  let config: Config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) fail(error.message);
+    throw error;
+  }
+  const logger = createLogger({ level: config.logLevel });
+
+  let store: Store;
+  try {
+    store = openSqliteStore(config.kbPath);
+  } catch (error) {
+    fail(`cannot open the knowledge base database ${config.kbPath}: ${(error as Error).message}`);
+  }
+  let embedder: Embedder;
+  try {
+    embedder = embedderFromConfig(config);
+  } catch (error) {
+    fail((error as Error).message);
+  }
+  const chat = chatModelFromConfig(config);
+  const answer = { store, embedder, chat, config };
+  const app = createApp({ answer, store, config, logger });
+
+  const server = serve({ fetch: app.fetch, hostname: config.server.host, port: config.server.port }, (info) => {
+    logger.info('listening', {
+      url: urlOf(info),
+      mode: chat ? `llm (${config.chat.model})` : 'extractive: no OPENAI_API_KEY',
+      embedder: `${embedder.provider}/${embedder.model}`,
+    });
+    logKnowledgeBases(store, logger);
+  });
+  server.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EADDRINUSE') {
+      fail(`${config.server.host}:${config.server.port} is already in use; set PORT (or HOST) to another value`);
+    }
+    if (error.code === 'EACCES') fail(`not allowed to listen on ${config.server.host}:${config.server.port}`);
+    fail(error.message);
+  });
+
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      // A second Ctrl+C means "now".
+      logger.warn('forced exit', { signal });
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info('shutting down', { signal, graceMs: SHUTDOWN_GRACE_MS });
+    let finished = false;
+    const finish = (): void => {
+      if (finished) return;
+      finished = true;
+      store.close();
+      logger.info('stopped');
+      process.exit(0);
+    };
+    // Stop accepting; close() calls back once every connection has ended.
+    server.close(finish);
+    // Keep-alive connections with no request in flight would otherwise hold close() open.
+    if ('closeIdleConnections' in server) server.closeIdleConnections();
+    const deadline = setTimeout(() => {
+      logger.warn('requests still running after the grace period; closing their connections');
+      if ('closeAllConnections' in server) server.closeAllConnections();
+      finish();
+    }, SHUTDOWN_GRACE_MS);
+    deadline.unref();
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+}
+
+main();

@@ -1,0 +1,164 @@
+import { segmentForIndex } from '../text/segment.ts';
+import { binaryCode } from './binary-index.ts';
+import { ftsTable } from './kb-tables.ts';
+import { documentFromRow, vectorToBlob, type DocumentRow, type KnowledgeBaseRow } from './rows.ts';
+import type { StatementCache } from './statements.ts';
+import type { DocumentRecord, NewChunk, NewDocument } from './store.ts';
+
+/**
+ * The SQLite store's document writes. Each function must run inside the caller's write transaction:
+ * a chunk lives in four places (`chunks`, `chunk_vectors`, `chunk_codes`, `fts_<kb>`) and the knowledge
+ * base row carries its revision and counts, and all of them change together or not at all.
+ */
+
+interface Removed {
+  chunks: number;
+  tokens: number;
+}
+
+/**
+ * Throws unless `vector` has the knowledge base's dimensions: vectors of another length come from
+ * another embedder and cannot be compared.
+ *
+ * @example
+ * checkVector(kbRow, queryVector, 'the query vector');
+ */
+export function checkVector(kb: KnowledgeBaseRow, vector: Float32Array, what: string): void {
+  if (vector.length !== kb.embedder_dimensions) {
+    throw new Error(
+      `${what} has ${vector.length} dimensions, but knowledge base "${kb.name}" stores ` +
+        `${kb.embedder_dimensions}-dimensional vectors (${kb.embedder_provider}/${kb.embedder_model})`,
+    );
+  }
+}
+
+/** Deletes a document's chunks from all four places (`chunk_vectors` by cascade). */
+function removeChunks(statements: StatementCache, kbId: number, documentId: number): Removed {
+  const ids = statements
+    .get('SELECT id FROM chunks WHERE document_id = ?')
+    .pluck()
+    .all(documentId) as number[];
+  const removed = statements
+    .get(
+      'SELECT count(*) AS chunks, coalesce(sum(token_count), 0) AS tokens FROM chunks WHERE document_id = ?',
+    )
+    .get(documentId) as Removed;
+  const deleteText = statements.get(`DELETE FROM ${ftsTable(kbId)} WHERE rowid = ?`);
+  const deleteCode = statements.get('DELETE FROM chunk_codes WHERE kb_id = ? AND chunk_id = ?');
+  for (const id of ids) {
+    deleteText.run(id);
+    deleteCode.run(kbId, id);
+  }
+  statements.get('DELETE FROM chunks WHERE document_id = ?').run(documentId);
+  return removed;
+}
+
+function recordChange(
+  statements: StatementCache,
+  kbId: number,
+  documents: number,
+  chunks: number,
+  tokens: number,
+) {
+  statements
+    .get(
+      `UPDATE knowledge_bases SET revision = revision + 1, updated_at = ?, document_count = document_count + ?,
+         chunk_count = chunk_count + ?, token_count = token_count + ? WHERE id = ?`,
+    )
+    .run(new Date().toISOString(), documents, chunks, tokens, kbId);
+}
+
+function documentId(statements: StatementCache, kbId: number, path: string): number | undefined {
+  return statements.get('SELECT id FROM documents WHERE kb_id = ? AND path = ?').pluck().get(kbId, path) as
+    number | undefined;
+}
+
+/**
+ * Inserts or replaces the document at `doc.path` with exactly `chunks`; its id survives a replace.
+ *
+ * @example
+ * db.transaction(() => writeDocument(statements, kbRow, doc, chunks)).immediate();
+ */
+export function writeDocument(
+  statements: StatementCache,
+  kb: KnowledgeBaseRow,
+  doc: NewDocument,
+  chunks: readonly NewChunk[],
+): DocumentRecord {
+  for (const chunk of chunks)
+    checkVector(kb, chunk.vector, `the vector of chunk ${chunk.ordinal} of ${doc.path}`);
+  const oldId = documentId(statements, kb.id, doc.path);
+  const removed = oldId === undefined ? { chunks: 0, tokens: 0 } : removeChunks(statements, kb.id, oldId);
+
+  const row = statements
+    .get(
+      `INSERT INTO documents (kb_id, path, title, hash, size, mtime_ms, format, metadata, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (kb_id, path) DO UPDATE SET
+         title = excluded.title, hash = excluded.hash, size = excluded.size, mtime_ms = excluded.mtime_ms,
+         format = excluded.format, metadata = excluded.metadata, updated_at = excluded.updated_at
+       RETURNING *, ? AS chunk_count`,
+    )
+    .get(
+      kb.id,
+      doc.path,
+      doc.title,
+      doc.hash,
+      doc.size,
+      doc.mtimeMs,
+      doc.format,
+      JSON.stringify(doc.metadata),
+      new Date().toISOString(),
+      chunks.length,
+    ) as DocumentRow;
+
+  const insertChunk = statements
+    .get(
+      `INSERT INTO chunks (kb_id, document_id, ordinal, heading, text, token_count, page, text_hash)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+    )
+    .pluck();
+  const insertVector = statements.get('INSERT INTO chunk_vectors (chunk_id, embedding) VALUES (?, ?)');
+  const insertCode = statements.get('INSERT INTO chunk_codes (kb_id, chunk_id, code) VALUES (?, ?, ?)');
+  const insertText = statements.get(`INSERT INTO ${ftsTable(kb.id)} (rowid, heading, text) VALUES (?, ?, ?)`);
+  let tokens = 0;
+  for (const chunk of chunks) {
+    const id = insertChunk.get(
+      kb.id,
+      row.id,
+      chunk.ordinal,
+      chunk.heading,
+      chunk.text,
+      chunk.tokenCount,
+      chunk.page ?? null,
+      chunk.textHash,
+    ) as number;
+    insertVector.run(id, vectorToBlob(chunk.vector));
+    insertCode.run(kb.id, id, binaryCode(chunk.vector));
+    insertText.run(id, segmentForIndex(chunk.heading), segmentForIndex(chunk.text));
+    tokens += chunk.tokenCount;
+  }
+  recordChange(
+    statements,
+    kb.id,
+    oldId === undefined ? 1 : 0,
+    chunks.length - removed.chunks,
+    tokens - removed.tokens,
+  );
+  return documentFromRow(row);
+}
+
+/**
+ * Deletes the document at `path` and its chunks; returns false (changing nothing) if there is none.
+ *
+ * @example
+ * db.transaction(() => removeDocument(statements, kbId, 'guide/old.md')).immediate();
+ */
+export function removeDocument(statements: StatementCache, kbId: number, path: string): boolean {
+  const id = documentId(statements, kbId, path);
+  if (id === undefined) return false;
+  const removed = removeChunks(statements, kbId, id);
+  statements.get('DELETE FROM documents WHERE id = ?').run(id);
+  recordChange(statements, kbId, -1, -removed.chunks, -removed.tokens);
+  return true;
+}

@@ -1,0 +1,261 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import * as sqliteVec from 'sqlite-vec';
+import type { EmbedderInfo } from '../embed/embedder.ts';
+import { AppError, InvalidRequestError, NotFoundError } from '../errors.ts';
+import { checkVector, removeDocument, writeDocument } from './document-writer.ts';
+import { createKnowledgeBaseTables, dropKnowledgeBaseTables, ftsTable } from './kb-tables.ts';
+import { assertSchemaCurrent, migrate } from './migrations.ts';
+import {
+  blobToVector,
+  chunkFromRow,
+  documentFromRow,
+  knowledgeBaseFromRow,
+  type ChunkRow,
+  type DocumentRow,
+  type KnowledgeBaseRow,
+} from './rows.ts';
+import { StatementCache } from './statements.ts';
+import type {
+  ChunkRecord,
+  DocumentRecord,
+  KnowledgeBase,
+  KnowledgeBaseSettings,
+  NewChunk,
+  NewDocument,
+  Store,
+  TextHit,
+  VectorHit,
+} from './store.ts';
+import { TextSearch } from './text-search.ts';
+import { VectorSearch } from './vector-search.ts';
+
+/** Knowledge base names: they appear in URLs and CLI flags, so no spaces, slashes or leading dots. */
+const KB_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+/** How long a statement waits for another process's write lock (the ingest CLI) before failing. */
+const BUSY_TIMEOUT_MS = 5000;
+
+export interface SqliteStoreOptions {
+  /** Open without write access; the schema must already be current. Default `false`. */
+  readonly?: boolean;
+}
+
+/**
+ * Opens (creating if needed, parent directory included) a SQLite database as a `Store`, loads
+ * sqlite-vec and migrates the schema. `:memory:` gives a private in-memory database.
+ *
+ * Connection settings: WAL (readers never block the writer or each other), `synchronous=NORMAL` (durable
+ * at checkpoints; a power cut loses at most the last transactions, never consistency), foreign keys on,
+ * `busy_timeout` 5 s. Writes use `BEGIN IMMEDIATE` so two writers queue on the busy timeout instead of
+ * failing on a lock upgrade.
+ *
+ * @example
+ * const store = openSqliteStore('data/kb.sqlite');
+ * const kb = store.createKnowledgeBase('docs', { provider: 'local', model: 'hash-v1', dimensions: 384 }, {});
+ * store.close();
+ */
+export function openSqliteStore(file: string, options: SqliteStoreOptions = {}): Store {
+  const readonly = options.readonly ?? false;
+  const inMemory = file === ':memory:';
+  if (!inMemory && readonly && !fs.existsSync(file)) {
+    throw new Error(`the database ${file} does not exist; ingest a folder first`);
+  }
+  if (!inMemory && !readonly) fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+
+  const db = new Database(file, { readonly });
+  try {
+    sqliteVec.load(db);
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    db.pragma('foreign_keys = ON');
+    if (readonly) {
+      assertSchemaCurrent(db);
+    } else {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      migrate(db);
+    }
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return new SqliteStore(db);
+}
+
+/** The `Store` over one better-sqlite3 connection; see `migrations.ts` for the schema. */
+class SqliteStore implements Store {
+  readonly #db: Database.Database;
+  readonly #statements: StatementCache;
+  readonly #vectors: VectorSearch;
+  readonly #text: TextSearch;
+
+  constructor(db: Database.Database) {
+    this.#db = db;
+    this.#statements = new StatementCache(db);
+    this.#vectors = new VectorSearch(db);
+    this.#text = new TextSearch(this.#statements);
+  }
+
+  #stmt(sql: string): Database.Statement {
+    return this.#statements.get(sql);
+  }
+
+  #write<T>(fn: () => T): T {
+    return this.#db.transaction(fn).immediate();
+  }
+
+  #kbRow(kbId: number): KnowledgeBaseRow {
+    const row = this.#stmt('SELECT * FROM knowledge_bases WHERE id = ?').get(kbId) as
+      KnowledgeBaseRow | undefined;
+    if (!row) throw new NotFoundError(`knowledge base #${kbId} does not exist`);
+    return row;
+  }
+
+  listKnowledgeBases(): KnowledgeBase[] {
+    const rows = this.#stmt('SELECT * FROM knowledge_bases ORDER BY name').all() as KnowledgeBaseRow[];
+    return rows.map(knowledgeBaseFromRow);
+  }
+
+  getKnowledgeBase(name: string): KnowledgeBase | undefined {
+    const row = this.#stmt('SELECT * FROM knowledge_bases WHERE name = ?').get(name) as
+      KnowledgeBaseRow | undefined;
+    return row && knowledgeBaseFromRow(row);
+  }
+
+  createKnowledgeBase(name: string, embedder: EmbedderInfo, settings: KnowledgeBaseSettings): KnowledgeBase {
+    if (!KB_NAME.test(name)) {
+      throw new InvalidRequestError(
+        `invalid knowledge base name "${name}": use 1 to 64 letters, digits, "_", "." or "-", ` +
+          `starting with a letter or digit`,
+      );
+    }
+    if (!Number.isSafeInteger(embedder.dimensions) || embedder.dimensions <= 0) {
+      throw new Error(
+        `invalid embedding dimensions ${embedder.dimensions} for ${embedder.provider}/${embedder.model}`,
+      );
+    }
+    return this.#write(() => {
+      if (this.getKnowledgeBase(name)) {
+        throw new AppError(409, 'knowledge_base_exists', `knowledge base "${name}" already exists`);
+      }
+      const time = new Date().toISOString();
+      const row = this.#stmt(
+        `INSERT INTO knowledge_bases
+           (name, embedder_provider, embedder_model, embedder_dimensions, settings, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+      ).get(
+        name,
+        embedder.provider,
+        embedder.model,
+        embedder.dimensions,
+        JSON.stringify(settings),
+        time,
+        time,
+      ) as KnowledgeBaseRow;
+      createKnowledgeBaseTables(this.#db, row.id);
+      return knowledgeBaseFromRow(row);
+    });
+  }
+
+  deleteKnowledgeBase(name: string): void {
+    const id = this.#write(() => {
+      const kb = this.getKnowledgeBase(name);
+      if (!kb) return undefined;
+      dropKnowledgeBaseTables(this.#db, kb.id);
+      // Cascades to documents, chunks, chunk_vectors and chunk_codes.
+      this.#stmt('DELETE FROM knowledge_bases WHERE id = ?').run(kb.id);
+      return kb.id;
+    });
+    if (id === undefined) return;
+    this.#vectors.forget(id);
+    this.#text.forget(id);
+    this.#statements.evict(ftsTable(id));
+  }
+
+  updateKnowledgeBaseSettings(kbId: number, settings: KnowledgeBaseSettings): void {
+    // Settings describe how chunks were made, not content: the revision changes when the documents do.
+    const result = this.#stmt('UPDATE knowledge_bases SET settings = ?, updated_at = ? WHERE id = ?').run(
+      JSON.stringify(settings),
+      new Date().toISOString(),
+      kbId,
+    );
+    if (result.changes === 0) throw new NotFoundError(`knowledge base #${kbId} does not exist`);
+  }
+
+  listDocuments(kbId: number): DocumentRecord[] {
+    const rows = this.#stmt(
+      `SELECT d.*, (SELECT count(*) FROM chunks c WHERE c.document_id = d.id) AS chunk_count
+       FROM documents d WHERE d.kb_id = ? ORDER BY d.path`,
+    ).all(kbId) as DocumentRow[];
+    return rows.map(documentFromRow);
+  }
+
+  vectorsByTextHash(kbId: number, textHashes: readonly string[]): Map<string, Float32Array> {
+    const vectors = new Map<string, Float32Array>();
+    if (textHashes.length === 0) return vectors;
+    // One bound JSON array instead of an IN list: no variable limit however many hashes, one cached
+    // statement. Several chunks may share a hash (and so a vector): GROUP BY keeps one of them.
+    const rows = this.#stmt(
+      `SELECT c.text_hash AS hash, v.embedding FROM chunks c JOIN chunk_vectors v ON v.chunk_id = c.id
+       WHERE c.kb_id = ? AND c.text_hash IN (SELECT value FROM json_each(?)) GROUP BY c.text_hash`,
+    ).all(kbId, JSON.stringify(textHashes)) as { hash: string; embedding: Buffer }[];
+    for (const { hash, embedding } of rows) vectors.set(hash, blobToVector(embedding));
+    return vectors;
+  }
+
+  replaceDocument(kbId: number, doc: NewDocument, chunks: readonly NewChunk[]): DocumentRecord {
+    return this.#write(() => writeDocument(this.#statements, this.#kbRow(kbId), doc, chunks));
+  }
+
+  touchDocument(kbId: number, path: string, size: number, mtimeMs: number): void {
+    // Same content, so no revision bump: caches stay valid.
+    this.#stmt('UPDATE documents SET size = ?, mtime_ms = ? WHERE kb_id = ? AND path = ?').run(
+      size,
+      mtimeMs,
+      kbId,
+      path,
+    );
+  }
+
+  deleteDocument(kbId: number, path: string): void {
+    this.#write(() => removeDocument(this.#statements, kbId, path));
+  }
+
+  searchVector(kbId: number, vector: Float32Array, k: number): VectorHit[] {
+    const kb = this.#kbRow(kbId);
+    checkVector(kb, vector, 'the query vector');
+    const limit = Math.floor(k);
+    return limit > 0 ? this.#vectors.search(kb, vector, limit) : [];
+  }
+
+  searchText(kbId: number, query: string, k: number): TextHit[] {
+    const limit = Math.floor(k);
+    return limit > 0 ? this.#text.search(kbId, this.#kbRow(kbId).revision, query, limit) : [];
+  }
+
+  getChunks(ids: readonly number[]): ChunkRecord[] {
+    if (ids.length === 0) return [];
+    const rows = this.#stmt(
+      `SELECT c.id, c.document_id, c.ordinal, c.heading, c.text, c.token_count, c.page, c.text_hash,
+              d.path, d.title
+       FROM chunks c JOIN documents d ON d.id = c.document_id
+       WHERE c.id IN (SELECT value FROM json_each(?))`,
+    ).all(JSON.stringify(ids)) as ChunkRow[];
+    const byId = new Map(rows.map((r) => [r.id, chunkFromRow(r)]));
+    return ids.flatMap((id) => byId.get(id) ?? []);
+  }
+
+  stats(kbId: number): { documents: number; chunks: number; tokens: number } {
+    const kb = this.#kbRow(kbId);
+    return { documents: kb.document_count, chunks: kb.chunk_count, tokens: kb.token_count };
+  }
+
+  ping(): void {
+    this.#stmt('SELECT 1').get();
+  }
+
+  close(): void {
+    if (this.#db.open) this.#db.close();
+  }
+}

@@ -1,0 +1,114 @@
+import { queryTerms } from '../text/segment.ts';
+import { BM25_RANK, ftsTable } from './kb-tables.ts';
+import type { StatementCache } from './statements.ts';
+import type { TextHit } from './store.ts';
+
+/**
+ * BM25 search over a knowledge base's `fts_<id>` table, with a bound on the work per query.
+ *
+ * FTS5 has to score every chunk that matches any term of an OR query before it can sort, and scoring
+ * costs about a microsecond per matching chunk (a `_docsize` lookup each), so a question containing a
+ * word found in most chunks takes hundreds of milliseconds at 100k chunks. The terms that match the most
+ * chunks are also the ones BM25 weighs least (FTS5's IDF is ~0 for a term in over half the chunks), so
+ * the search keeps the query's rarest terms, in order of document frequency, while their total document
+ * frequency stays within `POSTINGS_BUDGET`, and always keeps at least the rarest one. Below ~10k chunks
+ * this rarely drops anything; it trades a little ranking fidelity for bounded latency above that.
+ *
+ * Document frequencies are counted with FTS5 itself (a `MATCH` on the single term, which applies the
+ * same tokenizer and stemmer as indexing), capped at the budget, and cached per knowledge base until its
+ * revision changes.
+ */
+
+/** The most matching chunks (summed over kept terms) one query scores. */
+export const POSTINGS_BUDGET = 20_000;
+/** Cached document frequencies per knowledge base, at most; the cache is cleared when full. */
+const MAX_CACHED_TERMS = 10_000;
+
+interface FrequencyCache {
+  revision: number;
+  frequencies: Map<string, number>;
+}
+
+/**
+ * The FTS5 query for these terms: each quoted (so no user text is read as FTS5 syntax), OR-joined.
+ * The same form as `ftsMatchExpression`, which takes raw text rather than chosen terms.
+ *
+ * @example
+ * orExpression(['rebuild', '知识']) // '"rebuild" OR "知识"'
+ */
+export function orExpression(terms: readonly string[]): string {
+  return terms.map((t) => `"${t.replaceAll('"', '""')}"`).join(' OR ');
+}
+
+/**
+ * @example
+ * const search = new TextSearch(new StatementCache(db));
+ * search.search(kb.id, kb.revision, 'how do I configure the proxy', 10); // [{ chunkId, score }, ...]
+ */
+export class TextSearch {
+  readonly #statements: StatementCache;
+  readonly #budget: number;
+  readonly #caches = new Map<number, FrequencyCache>();
+
+  /** `postingsBudget` (default `POSTINGS_BUDGET`) exists for benchmarks that trade ranking for time. */
+  constructor(statements: StatementCache, options: { postingsBudget?: number } = {}) {
+    this.#statements = statements;
+    this.#budget = options.postingsBudget ?? POSTINGS_BUDGET;
+  }
+
+  /** BM25 hits for raw user text, best first; `[]` when it has no searchable terms. */
+  search(kbId: number, revision: number, query: string, k: number): TextHit[] {
+    const terms = queryTerms(query);
+    if (terms.length === 0 || k <= 0) return [];
+    const table = ftsTable(kbId);
+    const kept = terms.length === 1 ? terms : this.#affordableTerms(kbId, revision, terms);
+    const rows = this.#statements
+      .get(
+        `SELECT rowid AS id, rank FROM ${table} WHERE ${table} MATCH ? AND rank MATCH '${BM25_RANK}'
+       ORDER BY rank LIMIT ?`,
+      )
+      .all(orExpression(kept), k) as { id: number; rank: number }[];
+    return rows.map((r) => ({ chunkId: r.id, score: -r.rank }));
+  }
+
+  /** Drops a knowledge base's frequency cache (after the knowledge base is deleted). */
+  forget(kbId: number): void {
+    this.#caches.delete(kbId);
+  }
+
+  /** The rarest terms whose document frequencies fit the budget (at least one), in query order. */
+  #affordableTerms(kbId: number, revision: number, terms: string[]): string[] {
+    const frequencies = this.#frequencies(kbId, revision);
+    const table = ftsTable(kbId);
+    const count = this.#statements
+      .get(`SELECT count(*) FROM (SELECT 1 FROM ${table} WHERE ${table} MATCH ? LIMIT ?)`)
+      .pluck();
+    const withFrequency = terms.map((term, position) => {
+      let frequency = frequencies.get(term);
+      if (frequency === undefined) {
+        // Capped one past the budget: beyond that the exact number no longer changes the choice.
+        frequency = count.get(orExpression([term]), this.#budget + 1) as number;
+        if (frequencies.size >= MAX_CACHED_TERMS) frequencies.clear();
+        frequencies.set(term, frequency);
+      }
+      return { term, position, frequency };
+    });
+    withFrequency.sort((a, b) => a.frequency - b.frequency || a.position - b.position);
+    const kept: typeof withFrequency = [];
+    let total = 0;
+    for (const entry of withFrequency) {
+      if (kept.length > 0 && total + entry.frequency > this.#budget) break;
+      kept.push(entry);
+      total += entry.frequency;
+    }
+    return kept.sort((a, b) => a.position - b.position).map((e) => e.term);
+  }
+
+  #frequencies(kbId: number, revision: number): Map<string, number> {
+    const cache = this.#caches.get(kbId);
+    if (cache?.revision === revision) return cache.frequencies;
+    const fresh = { revision, frequencies: new Map<string, number>() };
+    this.#caches.set(kbId, fresh);
+    return fresh.frequencies;
+  }
+}
