@@ -37,18 +37,27 @@ export interface StoreBenchOptions {
   seed?: number;
 }
 
+/**
+ * Wall-clock milliseconds, and the CPU milliseconds of this process over the same spans: the store is
+ * synchronous, so on a machine whose CPUs are shared the CPU time is the better estimate of the
+ * latency on an idle one.
+ */
 export interface LatencyMs {
   p50: number;
   p95: number;
   mean: number;
+  cpuP50: number;
+  cpuP95: number;
 }
 
 export interface StoreBenchResult {
   chunks: number;
   dimensions: number;
   insertChunksPerSecond: number;
+  /** Chunks inserted per CPU second of this process. */
+  insertChunksPerCpuSecond: number;
   /** The first `searchVector`, which loads the knowledge base's binary index. */
-  vectorFirstMs: number;
+  vectorFirst: LatencyMs;
   /** `searchVector` alone. */
   vector: LatencyMs;
   /** `searchVector` right after another connection replaced a document (the index catches up). */
@@ -155,11 +164,34 @@ function zipfSampler(random: () => number, n: number): () => number {
   };
 }
 
-function latency(samples: number[]): LatencyMs {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-  const mean = sorted.reduce((a, b) => a + b, 0) / sorted.length;
-  return { p50: at(0.5), p95: at(0.95), mean };
+interface Sample {
+  wall: number;
+  cpu: number;
+}
+
+/** Starts a stopwatch; calling the result reads wall and CPU milliseconds since. */
+function stopwatch(): () => Sample {
+  const wall = performance.now();
+  const cpu = process.cpuUsage();
+  return () => {
+    const used = process.cpuUsage(cpu);
+    return { wall: performance.now() - wall, cpu: (used.user + used.system) / 1000 };
+  };
+}
+
+function latency(samples: readonly Sample[]): LatencyMs {
+  const quantiles = (values: number[]) => {
+    const sorted = values.sort((a, b) => a - b);
+    const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+    return {
+      p50: at(0.5),
+      p95: at(0.95),
+      mean: sorted.reduce((a, b) => a + b, 0) / Math.max(1, sorted.length),
+    };
+  };
+  const wall = quantiles(samples.map((s) => s.wall));
+  const cpu = quantiles(samples.map((s) => s.cpu));
+  return { ...wall, cpuP50: cpu.p50, cpuP95: cpu.p95 };
 }
 
 /**
@@ -215,14 +247,16 @@ export async function benchStore(options: StoreBenchOptions = {}): Promise<Store
   try {
     const kb = store.createKnowledgeBase('bench', { provider: 'bench', model: 'clustered', dimensions }, {});
     const stored: Float32Array[] = [];
-    let insertMs = 0;
+    const insert = { wall: 0, cpu: 0 };
     let documents = 0;
     for (let done = 0; done < total; documents++) {
       const chunks = makeChunks(documents, Math.min(perDoc, total - done), done);
       for (const c of chunks) stored.push(c.vector);
-      const start = performance.now();
+      const elapsed = stopwatch();
       store.replaceDocument(kb.id, documentOf(documents), chunks);
-      insertMs += performance.now() - start;
+      const { wall, cpu } = elapsed();
+      insert.wall += wall;
+      insert.cpu += cpu;
       done += chunks.length;
     }
     const queryVector = () => noisyCopy(random, stored[Math.floor(random() * stored.length)]!, 0.5);
@@ -231,49 +265,54 @@ export async function benchStore(options: StoreBenchOptions = {}): Promise<Store
         ? chinese(4)
         : Array.from({ length: 4 }, () => vocabulary[20 + Math.floor(random() * 1980)]).join(' ');
 
-    let t = performance.now();
+    let elapsed = stopwatch();
     store.searchVector(kb.id, queryVector(), k);
-    const vectorFirstMs = performance.now() - t;
+    const vectorFirst = elapsed();
 
-    const vectorMs: number[] = [];
-    const textMs: number[] = [];
-    const hybridMs: number[] = [];
+    const vectorTimes: Sample[] = [];
+    const textTimes: Sample[] = [];
+    const hybridTimes: Sample[] = [];
     for (let q = 0; q < queries; q++) {
       const vector = queryVector();
       const query = queryText(q);
-      const t0 = performance.now();
+      elapsed = stopwatch();
       const vectorHits = store.searchVector(kb.id, vector, k);
-      const t1 = performance.now();
+      const vectorTime = elapsed();
+      elapsed = stopwatch();
       const textHits = store.searchText(kb.id, query, k);
-      const t2 = performance.now();
+      const textTime = elapsed();
+      elapsed = stopwatch();
       store.getChunks([...new Set([...vectorHits, ...textHits].map((h) => h.chunkId))]);
-      const t3 = performance.now();
-      vectorMs.push(t1 - t0);
-      textMs.push(t2 - t1);
-      hybridMs.push(t3 - t0);
+      const chunksTime = elapsed();
+      vectorTimes.push(vectorTime);
+      textTimes.push(textTime);
+      hybridTimes.push({
+        wall: vectorTime.wall + textTime.wall + chunksTime.wall,
+        cpu: vectorTime.cpu + textTime.cpu + chunksTime.cpu,
+      });
     }
 
     // Another connection (as the ingest CLI would be) replaces a document before each query.
-    const afterWriteMs: number[] = [];
+    const afterWriteTimes: Sample[] = [];
     for (let q = 0; q < 20; q++) {
       const doc = Math.floor(random() * documents);
       writer.replaceDocument(kb.id, documentOf(doc), makeChunks(doc, perDoc, q));
-      t = performance.now();
+      elapsed = stopwatch();
       store.searchVector(kb.id, queryVector(), k);
-      afterWriteMs.push(performance.now() - t);
+      afterWriteTimes.push(elapsed());
     }
 
     const exact = raw.prepare(
       `SELECT c.id FROM chunks c JOIN chunk_vectors v ON v.chunk_id = c.id WHERE c.kb_id = ?
        ORDER BY vec_distance_cosine(v.embedding, ?) LIMIT 10`,
     );
-    const exactMs: number[] = [];
+    const exactTimes: Sample[] = [];
     let found = 0;
     for (let q = 0; q < recallQueries; q++) {
       const vector = queryVector();
-      t = performance.now();
+      elapsed = stopwatch();
       const truth = exact.pluck().all(kb.id, Buffer.from(vector.buffer)) as number[];
-      exactMs.push(performance.now() - t);
+      exactTimes.push(elapsed());
       const got = new Set(store.searchVector(kb.id, vector, 10).map((h) => h.chunkId));
       found += truth.filter((id) => got.has(id)).length;
     }
@@ -282,13 +321,14 @@ export async function benchStore(options: StoreBenchOptions = {}): Promise<Store
     return {
       chunks: total,
       dimensions,
-      insertChunksPerSecond: Math.round(total / (insertMs / 1000)),
-      vectorFirstMs,
-      vector: latency(vectorMs),
-      vectorAfterWrite: latency(afterWriteMs),
-      text: latency(textMs),
-      hybrid: latency(hybridMs),
-      exactVector: latency(exactMs.length > 0 ? exactMs : [0]),
+      insertChunksPerSecond: Math.round(total / (insert.wall / 1000)),
+      insertChunksPerCpuSecond: Math.round(total / (insert.cpu / 1000)),
+      vectorFirst: latency([vectorFirst]),
+      vector: latency(vectorTimes),
+      vectorAfterWrite: latency(afterWriteTimes),
+      text: latency(textTimes),
+      hybrid: latency(hybridTimes),
+      exactVector: latency(exactTimes),
       recallAt10: recallQueries > 0 ? found / (10 * recallQueries) : Number.NaN,
       fileBytes: bytes(file) + bytes(`${file}-wal`),
     };

@@ -16,15 +16,22 @@
  * repeat their header and separator rows in every chunk holding their rows. Consecutive chunks of one
  * section share about `overlapTokens` of whole trailing sentences (prose only, never across headings).
  *
- * Cost: every sentence (or list item, row, fence) is counted once and every chunk once more, so
- * chunking is linear in the document.
+ * Cost: every sentence (or list item, row, fence) is measured once; a chunk's exact token count is then
+ * made from its units' counts, reading only the text around their joins (countJoined). Linear in the
+ * document; no text is re-counted as a chunk grows.
  */
-import { countTokens, truncateToTokens } from '../src/text/tokens.ts';
+import {
+  countJoined,
+  countTokens,
+  measureTokens,
+  truncateToTokens,
+  type MeasuredText,
+} from '../src/text/tokens.ts';
 
 export interface ChunkOptions {
   /** Most o200k_base tokens in a chunk's embedText, heading prefix included; a hard limit. Default 400, at least 16. */
   maxTokens: number;
-  /** Tokens of whole sentences a chunk repeats from the previous one in its section. Default 60 (15%); 0 disables. */
+  /** Tokens of whole sentences a chunk repeats from the previous one in its section. Default 60 (15%); 0 disables; at most half of maxTokens (larger values are clamped). */
   overlapTokens: number;
   /** A section's last chunk below this takes sentences from the one before it. Default 40. */
   minTokens: number;
@@ -54,9 +61,8 @@ export interface DraftChunk {
 
 /** A piece of a section that packing never splits. */
 interface Unit {
-  text: string;
-  /** Estimated tokens (exact for whole sentences, items, rows and fences). */
-  tokens: number;
+  /** The text and its tokens, measured once: chunks count as the sum of their units plus their joins. */
+  measured: MeasuredText;
   /** What joins it to the unit before it in the same chunk. */
   sep: string;
   /** Index in the document's text where it starts, for page numbers. */
@@ -64,7 +70,7 @@ interface Unit {
   /** `part`: one part of a fence over the budget, always a chunk of its own. Only prose overlaps. */
   kind: 'prose' | 'code' | 'row' | 'part';
   /** For table rows: the header and separator rows, repeated in each chunk holding rows of the table. */
-  table?: { text: string; tokens: number };
+  table?: MeasuredText;
 }
 
 interface Line {
@@ -243,19 +249,18 @@ function proseUnits(text: string, sep: string, limit: number, offsetAt: (i: numb
   let previousEnd = -1;
   for (const [start, end] of spansAfter(text, SENTENCE_END)) {
     const sentence = text.slice(start, end);
-    const tokens = countTokens(sentence);
-    const pieces =
-      tokens <= limit ? [{ start: 0, end: sentence.length, tokens }] : splitOversized(sentence, limit);
-    for (const piece of pieces) {
+    const measured = measureTokens(sentence);
+    if (measured.tokens <= limit) {
+      const joint = previousEnd < 0 ? sep : gapSep(text.slice(previousEnd, start));
+      units.push({ measured, sep: joint, offset: offsetAt(start), kind: 'prose' });
+      previousEnd = end;
+      continue;
+    }
+    for (const piece of splitOversized(sentence, limit)) {
       const from = start + piece.start;
       const joint = previousEnd < 0 ? sep : gapSep(text.slice(previousEnd, from));
-      units.push({
-        text: text.slice(from, start + piece.end),
-        tokens: piece.tokens,
-        sep: joint,
-        offset: offsetAt(from),
-        kind: 'prose',
-      });
+      const pieceText = text.slice(from, start + piece.end);
+      units.push({ measured: measureTokens(pieceText), sep: joint, offset: offsetAt(from), kind: 'prose' });
       previousEnd = start + piece.end;
     }
   }
@@ -320,8 +325,7 @@ function fenceParts(open: string, body: Line[], close: string, limit: number, mi
     before.tokens -= moved;
   }
   return parts.map((p) => ({
-    text: [open, ...p.lines, close].join('\n'),
-    tokens: p.tokens + frame,
+    measured: measureTokens([open, ...p.lines, close].join('\n')),
     sep: '\n\n',
     offset: p.offset,
     kind: 'part' as const,
@@ -366,34 +370,28 @@ function splitLines(text: string): Line[] {
 }
 
 function tableUnits(header: Line[], rows: Line[], sep: string, budget: number): Unit[] {
-  const text = header.map((l) => tidy(l.text).trim()).join('\n');
-  const tokens = countTokens(text);
+  const measuredHeader = measureTokens(header.map((l) => tidy(l.text).trim()).join('\n'));
   // A header too big to repeat is kept once, as if it were rows.
-  const room = budget - tokens - 1;
-  const table = room >= budget / 4 ? { text, tokens } : undefined;
+  const room = budget - measuredHeader.tokens - 1;
+  const table = room >= budget / 4 ? measuredHeader : undefined;
   const lines = table ? rows : [...header, ...rows];
   const units: Unit[] = [];
+  const push = (measured: MeasuredText, offset: number) => {
+    const unit: Unit = { measured, sep: units.length ? '\n' : sep, offset, kind: 'row' };
+    if (table) unit.table = table;
+    units.push(unit);
+  };
   for (const row of lines) {
     const rowText = tidy(row.text).trim();
-    const rowTokens = countTokens(rowText);
+    const measured = measureTokens(rowText);
     const limit = table ? room : budget;
-    const pieces =
-      rowTokens <= limit
-        ? [{ start: 0, end: rowText.length, tokens: rowTokens }]
-        : splitOversized(rowText, limit);
-    for (const p of pieces) {
-      const unit: Unit = {
-        text: rowText.slice(p.start, p.end),
-        tokens: p.tokens,
-        sep: units.length ? '\n' : sep,
-        offset: row.offset,
-        kind: 'row',
-      };
-      if (table) unit.table = table;
-      units.push(unit);
-    }
+    if (measured.tokens <= limit) push(measured, row.offset);
+    else
+      for (const p of splitOversized(rowText, limit))
+        push(measureTokens(rowText.slice(p.start, p.end)), row.offset);
   }
-  if (units.length === 0 && table) units.push({ text, tokens, sep, offset: header[0]!.offset, kind: 'row' });
+  if (units.length === 0)
+    units.push({ measured: measuredHeader, sep, offset: header[0]!.offset, kind: 'row' });
   return units;
 }
 
@@ -402,10 +400,10 @@ function listUnits(items: { lines: Line[]; blankBefore: boolean }[], sep: string
   items.forEach((item, k) => {
     const { text, offsetAt } = joinLines(item.lines);
     const itemSep = k === 0 ? sep : item.blankBefore ? '\n\n' : '\n';
-    const tokens = countTokens(text);
+    const measured = measureTokens(text);
     // An item is kept whole when it fits; a huge one is cut between its sentences like a paragraph.
-    if (tokens <= budget)
-      units.push({ text, tokens, sep: itemSep, offset: item.lines[0]!.offset, kind: 'prose' });
+    if (measured.tokens <= budget)
+      units.push({ measured, sep: itemSep, offset: item.lines[0]!.offset, kind: 'prose' });
     else for (const unit of proseUnits(text, itemSep, budget, offsetAt)) units.push(unit);
   });
   return units;
@@ -446,11 +444,12 @@ function parseSections(text: string, title: string, options: ChunkOptions): Sect
       // An unclosed fence runs to the end of the document (as in CommonMark); we close it.
       const close = j < lines.length ? lines[j]!.text.trimEnd() : fence[1]! + marker;
       const open = line.text.trimEnd();
-      const body = lines.slice(i + 1, j);
+      let bodyEnd = j;
+      if (j === lines.length) while (bodyEnd > i + 1 && BLANK.test(lines[bodyEnd - 1]!.text)) bodyEnd--;
+      const body = lines.slice(i + 1, bodyEnd);
       add((sep, budget) => {
-        const code = [open, ...body.map((l) => l.text), close].join('\n');
-        const tokens = countTokens(code);
-        if (tokens <= budget) return [{ text: code, tokens, sep, offset: line.offset, kind: 'code' }];
+        const measured = measureTokens([open, ...body.map((l) => l.text), close].join('\n'));
+        if (measured.tokens <= budget) return [{ measured, sep, offset: line.offset, kind: 'code' }];
         return fenceParts(open, body, close, budget, options.minTokens);
       });
       j++;
@@ -520,7 +519,7 @@ function cost(units: Unit[], k: number, first: number): number {
   const unit = units[k]!;
   const header =
     unit.table && (k === first || units[k - 1]!.table !== unit.table) ? unit.table.tokens + 1 : 0;
-  return unit.tokens + header + (k === first ? 0 : sepTokens(unit.sep));
+  return unit.measured.tokens + header + (k === first ? 0 : sepTokens(unit.sep));
 }
 
 /** Where the overlap of a chunk starting at `start` begins: whole trailing prose units of the previous chunk. */
@@ -532,7 +531,7 @@ function overlapStart(units: Unit[], previousStart: number, start: number, overl
   for (let k = start - 1; k > previousStart; k--) {
     const unit = units[k]!;
     if (unit.kind !== 'prose') break;
-    total += unit.tokens + 1;
+    total += unit.measured.tokens + 1;
     // "About" overlapTokens: a single trailing sentence may run over by half rather than give no overlap.
     if (total > overlapTokens && !(from === start && total <= overlapTokens * 1.5)) break;
     from = k;
@@ -541,16 +540,16 @@ function overlapStart(units: Unit[], previousStart: number, start: number, overl
   return from;
 }
 
-function render(units: Unit[], range: Range): string {
-  let text = '';
+/** The parts of a chunk's body, in order: units, separators, repeated table headers. */
+function bodyParts(units: Unit[], range: Range): (MeasuredText | string)[] {
+  const parts: (MeasuredText | string)[] = [];
   for (let k = range.from; k < range.end; k++) {
     const unit = units[k]!;
-    if (k > range.from) text += unit.sep;
-    if (unit.table && (k === range.from || units[k - 1]!.table !== unit.table))
-      text += `${unit.table.text}\n`;
-    text += unit.text;
+    if (k > range.from) parts.push(unit.sep);
+    if (unit.table && (k === range.from || units[k - 1]!.table !== unit.table)) parts.push(unit.table, '\n');
+    parts.push(unit.measured);
   }
-  return text.trim();
+  return parts;
 }
 
 interface Draft {
@@ -563,36 +562,44 @@ interface Draft {
 
 /** Renders a range and counts it exactly; null when it is over the limit. */
 function draft(section: Section, units: Unit[], range: Range, maxTokens: number): Draft | null {
-  const text = render(units, range);
+  const parts = bodyParts(units, range);
+  const joined = parts.map((p) => (typeof p === 'string' ? p : p.text)).join('');
+  const text = joined.trim();
   const embedText = section.prefix + text;
-  const tokenCount = countTokens(embedText);
+  // Counting from the measured units reads only the joins; a trimmed body (an indented first line) is
+  // counted in full.
+  const tokenCount = text === joined ? countJoined([section.prefix, ...parts]) : countTokens(embedText);
   if (tokenCount > maxTokens) return null;
   return { heading: section.heading, text, embedText, tokenCount, offset: units[range.from]!.offset };
 }
 
 /**
- * A unit that is over the limit on its own once rendered (token counts of parts do not quite add up):
- * cut it finer, to the limit less what it ran over, and check each piece again.
+ * A unit over the limit on its own once rendered (estimates are sums, and the prefix joins it): cut it
+ * to `limit`, and any piece still over to less, until everything fits. The limit falls on every round.
  */
-function emitOversized(section: Section, unit: Unit, options: ChunkOptions, out: Draft[]): void {
-  const over =
-    countTokens(section.prefix + render([unit], { from: 0, start: 0, end: 1 })) - options.maxTokens;
-  const limit = Math.max(1, unit.tokens - Math.max(1, over));
+function emitOversized(
+  section: Section,
+  unit: Unit,
+  limit: number,
+  options: ChunkOptions,
+  out: Draft[],
+): void {
+  const text = unit.measured.text;
+  // Unreachable while maxTokens >= 16: the prefix takes at most half, a character at most 4 tokens.
+  if (limit < 1)
+    throw new Error(`cannot fit ${JSON.stringify(text.slice(0, 20))} in ${options.maxTokens} tokens`);
   let pieces: Unit[];
-  if (unit.kind === 'code' || unit.kind === 'part') {
-    const lines = unit.text.split('\n').map((l) => ({ text: l, offset: unit.offset }));
+  if ((unit.kind === 'code' || unit.kind === 'part') && limit >= 8) {
+    const lines = text.split('\n').map((l) => ({ text: l, offset: unit.offset }));
     pieces = fenceParts(lines[0]!.text, lines.slice(1, -1), lines.at(-1)!.text, limit, 0);
   } else {
-    pieces = splitOversized(unit.text, limit).map((p) => ({
-      ...unit,
-      text: unit.text.slice(p.start, p.end),
-      tokens: p.tokens,
-    }));
+    const cuts = limit >= 8 ? splitOversized(text, limit) : splitByTokens(text, Math.max(1, limit));
+    pieces = cuts.map((p) => ({ ...unit, measured: measureTokens(text.slice(p.start, p.end)) }));
   }
   for (const piece of pieces) {
     const chunk = draft(section, [piece], { from: 0, start: 0, end: 1 }, options.maxTokens);
     if (chunk) out.push(chunk);
-    else emitOversized(section, piece, options, out);
+    else emitOversized(section, piece, Math.min(limit, piece.measured.tokens) - 1, options, out);
   }
 }
 
@@ -604,7 +611,7 @@ function chunkSection(section: Section, options: ChunkOptions, out: Draft[]): vo
   const { units, budget } = section;
   // rest[k]: tokens from unit k to the end of the section, to see a stub coming.
   const rest: number[] = new Array<number>(units.length + 1).fill(0);
-  for (let k = units.length - 1; k >= 0; k--) rest[k] = rest[k + 1]! + units[k]!.tokens;
+  for (let k = units.length - 1; k >= 0; k--) rest[k] = rest[k + 1]! + units[k]!.measured.tokens;
   let previous: Range | undefined;
   let start = 0;
   while (start < units.length) {
@@ -632,9 +639,9 @@ function chunkSection(section: Section, options: ChunkOptions, out: Draft[]): vo
         rest[end]! < options.minTokens &&
         units[end - 1]!.kind === 'prose'
       ) {
-        const moved = units[end - 1]!.tokens;
+        const moved = units[end - 1]!.measured.tokens;
         if (used - moved < options.minTokens || rest[end]! + moved > budget) break;
-        if (units.slice(end).some((u) => u.kind !== 'prose')) break;
+        if (units.slice(end).some((u) => u.kind === 'part')) break;
         used -= moved;
         end--;
       }
@@ -646,29 +653,28 @@ function chunkSection(section: Section, options: ChunkOptions, out: Draft[]): vo
       chunk = draft(section, units, { from, start, end }, options.maxTokens);
     }
     if (chunk) out.push(chunk);
-    else emitOversized(section, units[start]!, options, out);
+    else emitOversized(section, units[start]!, units[start]!.measured.tokens - 1, options, out);
     previous = { from, start, end };
     start = end;
   }
 }
 
 function resolveOptions(options: Partial<ChunkOptions> | undefined): ChunkOptions {
-  const resolved: ChunkOptions = {
-    maxTokens: options?.maxTokens ?? defaultChunkOptions.maxTokens,
-    overlapTokens: options?.overlapTokens ?? defaultChunkOptions.overlapTokens,
-    minTokens: options?.minTokens ?? defaultChunkOptions.minTokens,
-  };
-  const { maxTokens, overlapTokens, minTokens } = resolved;
-  if (!Number.isInteger(maxTokens) || maxTokens < 16)
+  const maxTokens = options?.maxTokens ?? defaultChunkOptions.maxTokens;
+  const overlapTokens = options?.overlapTokens ?? defaultChunkOptions.overlapTokens;
+  const minTokens = options?.minTokens ?? defaultChunkOptions.minTokens;
+  if (!Number.isInteger(maxTokens) || maxTokens < 16) {
     throw new RangeError(`maxTokens must be an integer of at least 16, got ${maxTokens}`);
-  if (!(overlapTokens >= 0 && overlapTokens <= maxTokens / 2)) {
-    throw new RangeError(
-      `overlapTokens must be between 0 and half of maxTokens (${maxTokens / 2}), got ${overlapTokens}`,
-    );
   }
-  if (!(minTokens >= 0 && minTokens <= maxTokens))
-    throw new RangeError(`minTokens must be between 0 and maxTokens, got ${minTokens}`);
-  return resolved;
+  if (!(overlapTokens >= 0)) throw new RangeError(`overlapTokens must be 0 or more, got ${overlapTokens}`);
+  if (!(minTokens >= 0)) throw new RangeError(`minTokens must be 0 or more, got ${minTokens}`);
+  // Callers spread the defaults under a smaller maxTokens ({ ...defaultChunkOptions, maxTokens: 100 }):
+  // clamp rather than refuse, so that setting maxTokens alone always works.
+  return {
+    maxTokens,
+    overlapTokens: Math.min(overlapTokens, Math.floor(maxTokens / 2)),
+    minTokens: Math.min(minTokens, maxTokens),
+  };
 }
 
 /** 1-based page holding `offset`: the last page starting at or before it. */
@@ -686,7 +692,7 @@ function pageAt(pageOffsets: readonly number[], offset: number): number {
 /**
  * Splits a loaded document into chunks of at most `maxTokens` tokens (embedText included), along its
  * headings, blocks and sentences; see the top of this file for the rules. Empty documents give [].
- * Throws RangeError for options out of range.
+ * Throws RangeError for a maxTokens under 16 or negative options.
  *
  * @example
  * const chunks = chunkDocument({ title: 'Install Guide', text: '# Windows\n\n## Proxy\n\nSet HTTPS_PROXY.' });

@@ -9,9 +9,12 @@ import type { Logger } from './log.ts';
 import type { AnswerDeps } from './rag/answer.ts';
 import type { AppEnv, RequestLogFields } from './routes/app-env.ts';
 import { createAskRoute } from './routes/ask.ts';
+import { browserAccess } from './routes/cors.ts';
 import { errorResponse } from './routes/error-response.ts';
 import { createHealthRoutes } from './routes/health.ts';
+import { createWidgetRoutes } from './routes/widget.ts';
 import type { Store } from './store/store.ts';
+import type { WidgetBundle } from './widget/build.ts';
 
 /** Everything the HTTP app needs, built by `main.ts` (tests build their own). */
 export interface AppDeps {
@@ -19,6 +22,8 @@ export interface AppDeps {
   store: Store;
   config: Config;
   logger: Logger;
+  /** Served at /widget.js, with the demo page at /; leave it out and neither route exists. */
+  widget?: Pick<WidgetBundle, 'code' | 'etag'>;
 }
 
 /** Incoming request ids are echoed only when they are short and harmless in logs and headers. */
@@ -30,8 +35,7 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
  * stream) ends.
  *
  * The header is set before `next()`: Hono merges it into whatever response is built later, whereas
- * touching `c.res` headers after `next()` copies the response and was measured to cut throughput about
- * fivefold.
+ * touching headers after `next()` makes Hono rebuild the finished Response on every request.
  */
 function requestContext(logger: Logger): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
@@ -91,7 +95,8 @@ function routeOf(c: Context<AppEnv>): string {
 }
 
 /**
- * Builds the HTTP app: `GET /health`, `GET /ready`, `POST /ask`, with a request id and a log line per
+ * Builds the HTTP app: `GET /health`, `GET /ready`, `POST /ask` (CORS by `WIDGET_ORIGINS`), and with a
+ * widget bundle `GET /widget.js` and the demo page `GET /`; a request id and a log line per
  * request, the body limit (`MAX_BODY_BYTES`, 413), and one error handler mapping every failure through
  * `errorResponse`. Nothing happens at import or construction beyond building routes.
  *
@@ -104,15 +109,21 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.use(requestContext(logger));
+  // Browsers may call the API only from allowed origins (WIDGET_ORIGINS); preflights end here.
+  app.use('/ask', browserAccess({ allowedOrigins: config.widgetOrigins }));
   // Only methods with a body: on GET there is nothing to limit.
   app.on(['POST', 'PUT', 'PATCH'], '*', limitBody(config.server.maxBodyBytes));
 
   app.route('/', createHealthRoutes({ store: deps.store }));
   app.route('/', createAskRoute({ answer: deps.answer, limits: config.answer, logger }));
+  if (deps.widget) app.route('/', createWidgetRoutes(deps.widget));
 
   app.notFound((c) => {
     const path = c.req.path.length > 200 ? `${c.req.path.slice(0, 200)}…` : c.req.path;
-    const { status, body } = errorResponse(new NotFoundError(`no route for ${c.req.method} ${path}`), c.get('requestId'));
+    const { status, body } = errorResponse(
+      new NotFoundError(`no route for ${c.req.method} ${path}`),
+      c.get('requestId'),
+    );
     return c.json(body, status);
   });
 

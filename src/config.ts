@@ -61,10 +61,10 @@ const schema = z.object({
   CONTEXT_TOKENS: int(100, 1_000_000).default(3000),
   /** Default number of sources per answer (a request may ask for 1 to 20). */
   TOP_K: int(1, 20).default(6),
-  /** Reciprocal rank fusion constant. */
-  RRF_K: num(1, 1000).default(60),
-  /** Weight of the vector ranking in the fusion. */
-  VECTOR_WEIGHT: num(0, 10).default(1),
+  /** Reciprocal rank fusion constant; default 60 with a semantic (openai) embedder, 10 with the local one. */
+  RRF_K: num(1, 1000).optional(),
+  /** Weight of the vector ranking in the fusion; default 1 with a semantic embedder, 0.1 with the local one. */
+  VECTOR_WEIGHT: num(0, 10).optional(),
   /** Weight of the full-text (BM25) ranking in the fusion. */
   TEXT_WEIGHT: num(0, 10).default(1),
   /** Cosine similarity above which a vector hit alone counts as relevant (the local embedder is lexical). */
@@ -202,10 +202,15 @@ export function loadConfig(env: Env = process.env, options: { envFile?: string |
   }
   if (issues.length > 0) throw new ConfigError(issues);
 
+  const provider = e.EMBEDDING_PROVIDER ?? (e.OPENAI_API_KEY ? 'openai' : 'local');
+  // The local embedder is lexical: its ranking repeats BM25's evidence with more noise, so fusing it as an
+  // equal lowers quality (SciFact nDCG@10 0.53 vs 0.69 for BM25 alone; CMRC recall@10 0.92 vs 0.999). It
+  // gets a small weight and a sharper fusion; a semantic embedder adds what BM25 misses and fuses as an equal.
+  const fusion = provider === 'local' ? { rrfK: 10, vectorWeight: 0.1 } : { rrfK: 60, vectorWeight: 1 };
   const config: Config = {
     openai: { apiKey: e.OPENAI_API_KEY, baseURL: e.OPENAI_BASE_URL },
     embedding: {
-      provider: e.EMBEDDING_PROVIDER ?? (e.OPENAI_API_KEY ? 'openai' : 'local'),
+      provider,
       model: e.EMBEDDING_MODEL,
       dimensions: e.EMBEDDING_DIMENSIONS,
       batchSize: e.EMBEDDING_BATCH_SIZE,
@@ -218,8 +223,8 @@ export function loadConfig(env: Env = process.env, options: { envFile?: string |
     retrieval: {
       contextTokens: e.CONTEXT_TOKENS,
       topK: e.TOP_K,
-      rrfK: e.RRF_K,
-      vectorWeight: e.VECTOR_WEIGHT,
+      rrfK: e.RRF_K ?? fusion.rrfK,
+      vectorWeight: e.VECTOR_WEIGHT ?? fusion.vectorWeight,
       textWeight: e.TEXT_WEIGHT,
       minVectorSimilarity: e.MIN_VECTOR_SIMILARITY,
       minTermCoverage: e.MIN_TERM_COVERAGE,

@@ -62,7 +62,12 @@ export function createLogger(options: LoggerOptions): Logger {
             line = JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }, replacer);
           } catch {
             // A cyclic or otherwise unserialisable field must not turn a log call into a crash.
-            line = JSON.stringify({ time: new Date().toISOString(), level, msg, logError: 'unserialisable fields' });
+            line = JSON.stringify({
+              time: new Date().toISOString(),
+              level,
+              msg,
+              logError: 'unserialisable fields',
+            });
           }
           write(line);
         };

@@ -15,6 +15,7 @@ import { createOpenAIClient } from './llm/client.ts';
 import { createLogger, type Logger } from './log.ts';
 import { openSqliteStore } from './store/sqlite.ts';
 import type { Store } from './store/store.ts';
+import { buildWidget, type WidgetBundle } from './widget/build.ts';
 
 /** How long in-flight requests (streams included) may run on after a shutdown signal. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -44,7 +45,11 @@ function logKnowledgeBases(store: Store, logger: Logger): void {
     return;
   }
   for (const kb of kbs) {
-    logger.info('knowledge base', { kb: kb.name, embedder: describeEmbedder(kb.embedder), ...store.stats(kb.id) });
+    logger.info('knowledge base', {
+      kb: kb.name,
+      embedder: describeEmbedder(kb.embedder),
+      ...store.stats(kb.id),
+    });
   }
 }
 
@@ -53,7 +58,7 @@ function urlOf(address: AddressInfo): string {
   return `http://${host}:${address.port}`;
 }
 
-function main(): void {
+async function main(): Promise<void> {
   let config: Config;
   try {
     config = loadConfig(process.env);
@@ -76,20 +81,32 @@ function main(): void {
     fail((error as Error).message);
   }
   const chat = chatModelFromConfig(config);
+  // Built at every start from the sources, so the served widget always matches the server's protocol.
+  let widget: WidgetBundle;
+  try {
+    widget = await buildWidget();
+  } catch (error) {
+    fail(`cannot build the widget: ${(error as Error).message}`);
+  }
   const answer = { store, embedder, chat, config };
-  const app = createApp({ answer, store, config, logger });
+  const app = createApp({ answer, store, config, logger, widget });
 
-  const server = serve({ fetch: app.fetch, hostname: config.server.host, port: config.server.port }, (info) => {
-    logger.info('listening', {
-      url: urlOf(info),
-      mode: chat ? `llm (${config.chat.model})` : 'extractive: no OPENAI_API_KEY',
-      embedder: `${embedder.provider}/${embedder.model}`,
-    });
-    logKnowledgeBases(store, logger);
-  });
+  const server = serve(
+    { fetch: app.fetch, hostname: config.server.host, port: config.server.port },
+    (info) => {
+      logger.info('listening', {
+        url: urlOf(info),
+        mode: chat ? `llm (${config.chat.model})` : 'extractive: no OPENAI_API_KEY',
+        embedder: `${embedder.provider}/${embedder.model}`,
+      });
+      logKnowledgeBases(store, logger);
+    },
+  );
   server.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EADDRINUSE') {
-      fail(`${config.server.host}:${config.server.port} is already in use; set PORT (or HOST) to another value`);
+      fail(
+        `${config.server.host}:${config.server.port} is already in use; set PORT (or HOST) to another value`,
+      );
     }
     if (error.code === 'EACCES') fail(`not allowed to listen on ${config.server.host}:${config.server.port}`);
     fail(error.message);
@@ -127,4 +144,4 @@ function main(): void {
   process.on('SIGINT', shutdown);
 }
 
-main();
+await main();

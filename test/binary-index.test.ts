@@ -3,6 +3,11 @@ import * as sqliteVec from 'sqlite-vec';
 import { describe, expect, it } from 'vitest';
 import { BinaryIndex, binaryCode } from '../src/store/binary-index.ts';
 
+/** Σ query[i] · (bit i of code ? +1 : -1), the score the index computes. */
+function signScore(code: Uint8Array, query: Float32Array): number {
+  return query.reduce((sum, q, i) => sum + ((code[i >> 3]! >> (i & 7)) & 1 ? q : -q), 0);
+}
+
 describe('binary index', () => {
   it('codes vectors like sqlite-vec vec_quantize_binary, zero-padding the last byte', () => {
     const db = new Database(':memory:');
@@ -16,16 +21,46 @@ describe('binary index', () => {
     expect([...binaryCode(new Float32Array([0.5, -1, 2, 0, 0, 0, 0, 0, 3]))]).toEqual([0b101, 0b1]);
   });
 
-  it('proposes the codes nearest by Hamming distance', () => {
-    const index = new BinaryIndex(64);
-    const codes = [0x00, 0xff, 0x0f, 0x01, 0x03].map((b) => new Uint8Array(8).fill(b));
-    index.append([10, 20, 30, 40, 50], Buffer.concat(codes));
-    const query = new Uint8Array(8).fill(0x00);
+  it('proposes the codes whose signs agree most with the large components of the query', () => {
+    const index = new BinaryIndex(8);
+    const vectors = [
+      [1, 1, 1, 1, -1, -1, -1, -1],
+      [-1, 1, 1, 1, -1, -1, -1, -1],
+      [1, -1, -1, -1, 1, 1, 1, 1],
+      [-1, -1, -1, -1, -1, -1, -1, -1],
+    ].map((v) => binaryCode(Float32Array.from(v)));
+    index.append([10, 20, 30, 40], Buffer.concat(vectors));
+    // Component 0 dominates: agreeing on it beats agreeing on the small ones.
+    const query = Float32Array.from([0.9, 0.1, 0.1, 0.1, -0.1, -0.1, -0.1, -0.1]);
 
-    expect(index.nearest(query, 2).sort()).toEqual([10, 40]);
-    expect(index.nearest(query, 3).sort()).toEqual([10, 40, 50]);
-    expect(index.nearest(query, 9).sort()).toEqual([10, 20, 30, 40, 50]);
-    expect(index.maxId).toBe(50);
+    expect(index.nearest(query, 1)).toEqual([10]);
+    expect(index.nearest(query, 2).sort()).toEqual([10, 30]);
+    expect(index.nearest(query, 9).sort()).toEqual([10, 20, 30, 40]);
+    expect(index.maxId).toBe(40);
+  });
+
+  it('agrees with the same sum in JavaScript, also after queries dirtied the memory later codes reuse', () => {
+    const dims = 100; // 13 code bytes, padded to 16 in memory
+    let seed = 9;
+    const random = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+    const index = new BinaryIndex(dims);
+    const all: Uint8Array[] = [];
+    const query = Float32Array.from({ length: dims }, random);
+    for (let batch = 0; batch < 5; batch++) {
+      const codes = Array.from({ length: 700 }, () =>
+        binaryCode(Float32Array.from({ length: dims }, random)),
+      );
+      index.append(
+        codes.map((_, i) => all.length + i + 1),
+        Buffer.concat(codes),
+      );
+      all.push(...codes);
+      const count = 50;
+      const cut = all.map((c) => signScore(c, query)).sort((a, b) => b - a)[count - 1]!;
+      const got = index.nearest(query, count);
+      expect(got).toHaveLength(count);
+      for (const id of got) expect(signScore(all[id - 1]!, query)).toBeGreaterThanOrEqual(cut - 1e-4);
+    }
   });
 
   it('grows past its initial capacity and refuses ids that do not ascend', () => {
@@ -36,7 +71,8 @@ describe('binary index', () => {
       new Uint8Array(3000).map((_, i) => i % 256),
     );
     expect(index.size).toBe(3000);
-    expect(index.nearest(new Uint8Array([7]), 1).every((id) => (id - 1) % 256 === 7)).toBe(true);
+    const best = index.nearest(Float32Array.from([1, 1, 1, 1, 1, 1, 1, 1]), 11);
+    expect(best.every((id) => (id - 1) % 256 === 255)).toBe(true);
     expect(() => index.append([5], new Uint8Array(1))).toThrow(/ascend/);
   });
 });

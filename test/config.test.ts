@@ -15,7 +15,7 @@ describe('loadConfig', () => {
     expect(config.embedding.model).toBe('text-embedding-3-small');
     expect(config.kbPath).toBe('data/kb.sqlite');
     expect(config.server).toMatchObject({ host: '127.0.0.1', port: 8787, maxBodyBytes: 65536 });
-    expect(config.retrieval).toMatchObject({ contextTokens: 3000, topK: 6, rrfK: 60 });
+    expect(config.retrieval).toMatchObject({ contextTokens: 3000, topK: 6, rrfK: 10, vectorWeight: 0.1, textWeight: 1 });
     expect(config.answer.maxTokens).toBe(800);
     expect(config.chat.timeoutMs).toBe(60000);
     expect(Object.isFrozen(config.chat)).toBe(true);
@@ -24,6 +24,7 @@ describe('loadConfig', () => {
   it('a key makes openai the default embedder, and OPENAI_API_BASE is an alias of OPENAI_BASE_URL', () => {
     const config = loadConfig({ OPENAI_API_KEY: 'sk-x', OPENAI_API_BASE: 'http://gw.example/v1' }, none);
     expect(config.embedding.provider).toBe('openai');
+    expect(config.retrieval).toMatchObject({ rrfK: 60, vectorWeight: 1 });
     expect(config.openai.baseURL).toBe('http://gw.example/v1');
     expect(loadConfig({ OPENAI_API_KEY: 'sk-x', EMBEDDING_PROVIDER: 'local' }, none).embedding.provider).toBe('local');
   });

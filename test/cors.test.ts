@@ -103,7 +103,8 @@ describe('browserAccess', () => {
     expect(await res.json()).toEqual({
       error: {
         code: 'forbidden',
-        message: 'pages from https://evil.example may not call this service; add the origin to WIDGET_ORIGINS',
+        message:
+          'pages from https://evil.example may not call this service; add the origin to WIDGET_ORIGINS',
         requestId: 'req-1',
       },
     });

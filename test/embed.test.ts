@@ -60,7 +60,7 @@ describe('OpenAI embedder against the fake server', () => {
   });
 
   it('keeps at most `concurrency` requests in flight', async () => {
-    const slow = await startFakeOpenAI({ latencyMs: 40 });
+    const slow = await startFakeOpenAI({ latencyMs: 100 });
     try {
       const client = createOpenAIClient({ apiKey: 'k', baseURL: slow.url, timeoutMs: 5000, maxRetries: 0 });
       const limited = createOpenAIEmbedder({ client, model: 'm', batchSize: 5, concurrency: 3 });

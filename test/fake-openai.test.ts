@@ -84,6 +84,10 @@ describe('fake OpenAI server', () => {
     expect(fake.requestsTo('chat').map((r) => r.status)).toEqual([429, 429, 500, 200]);
     await clientFor(fake).embeddings.create({ model: 'fake-embed', input: 'unaffected' });
     expect(fake.requestsTo('embeddings')[0]?.status).toBe(200);
+    fake.enqueue('chat', { status: 500, times: Infinity });
+    fake.reset();
+    expect(fake.requests).toHaveLength(0);
+    await expect(clientFor(fake).chat.completions.create({ model: 'm', messages })).resolves.toBeTruthy();
   });
 
   it('sends OpenAI error bodies that the SDK turns into its error classes', async () => {

@@ -11,7 +11,9 @@ function parseAll(pieces: string[]): SseMessage[] {
 
 describe('createSseParser', () => {
   it('reads named events with multi-line data, ignoring comments', () => {
-    expect(parseAll([': keep-alive\n', 'event: delta\ndata: {"text":"a"}\n\n', 'data: one\ndata: two\n\n'])).toEqual([
+    expect(
+      parseAll([': keep-alive\n', 'event: delta\ndata: {"text":"a"}\n\n', 'data: one\ndata: two\n\n']),
+    ).toEqual([
       { event: 'delta', data: '{"text":"a"}' },
       { event: 'message', data: 'one\ntwo' },
     ]);

@@ -418,4 +418,15 @@ describe('sqlite store', () => {
     expect(store.searchText(kb.id, 'common walrus', 10)).toHaveLength(7);
     db.close();
   });
+  it('chunks and queries without a direction (zero vectors) are never vector hits', () => {
+    const kb = store.createKnowledgeBase('docs', embedder, {});
+    store.replaceDocument(kb.id, doc('a.md'), [
+      chunk(0, '---', new Float32Array(DIMS)),
+      chunk(1, 'text', unit(1)),
+    ]);
+    const hits = store.searchVector(kb.id, unit(2), 5);
+    expect(store.getChunks(hits.map((h) => h.chunkId)).map((c) => c.text)).toEqual(['text']);
+    expect(hits[0]!.distance).toBeCloseTo(1, 5);
+    expect(store.searchVector(kb.id, new Float32Array(DIMS), 5)).toEqual([]);
+  });
 });

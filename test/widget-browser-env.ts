@@ -23,9 +23,6 @@ import { createLocalEmbedder } from '../src/embed/local.ts';
 import { createChatModel } from '../src/llm/chat.ts';
 import { createOpenAIClient } from '../src/llm/client.ts';
 import { createLogger } from '../src/log.ts';
-import { browserAccess } from '../src/routes/cors.ts';
-import { errorResponse } from '../src/routes/error-response.ts';
-import { createWidgetRoutes } from '../src/routes/widget.ts';
 import { openSqliteStore } from '../src/store/sqlite.ts';
 import type { Store } from '../src/store/store.ts';
 import { buildWidget } from '../src/widget/build.ts';
@@ -75,7 +72,9 @@ export const REPLIES = {
   hostile:
     'Look: <img src=x onerror="window.__pwned=1"> [click me](javascript:window.__pwned=2) ' +
     '<script>window.__pwned=3</script> [data](data:text/html,<b>x</b>) **still bold** [1]',
-  long: Array.from({ length: 60 }, (_, i) => `Step ${i + 1}: request the leave in the HR portal [1].`).join(' '),
+  long: Array.from({ length: 60 }, (_, i) => `Step ${i + 1}: request the leave in the HR portal [1].`).join(
+    ' ',
+  ),
 };
 
 function replyFor(prompt: string): string {
@@ -128,14 +127,20 @@ function writeDocs(dir: string): void {
     '# Annual leave\n\n## How many days\n\nEmployees get 15 days of annual leave per year. ' +
       'Request leave in the HR portal at least two weeks ahead.\n',
   );
-  writeFileSync(join(dir, 'zh', 'leave.md'), '# 年假\n\n## 天数\n\n员工每年享有十五天年假。请至少提前两周在人事系统中申请年假。\n');
+  writeFileSync(
+    join(dir, 'zh', 'leave.md'),
+    '# 年假\n\n## 天数\n\n员工每年享有十五天年假。请至少提前两周在人事系统中申请年假。\n',
+  );
 }
 
-/**
- * The service the way `main.ts` builds it, with the widget's routes and `/ask`'s browser access in front
- * (see the report to the lead: these move into `createApp` once wired there).
- */
-async function serviceApp(store: Store, fake: FakeOpenAI, dir: string, intranetUrl: string, served: ServedRequest[]) {
+/** The service the way `main.ts` builds it, widget included. */
+async function serviceApp(
+  store: Store,
+  fake: FakeOpenAI,
+  dir: string,
+  intranetUrl: string,
+  served: ServedRequest[],
+) {
   const embedder = createLocalEmbedder();
   const config = loadConfig(
     {
@@ -148,23 +153,34 @@ async function serviceApp(store: Store, fake: FakeOpenAI, dir: string, intranetU
     },
     { envFile: false },
   );
-  const client = createOpenAIClient({ apiKey: 'sk-test', baseURL: fake.url, timeoutMs: 10_000, maxRetries: 0 });
+  const client = createOpenAIClient({
+    apiKey: 'sk-test',
+    baseURL: fake.url,
+    timeoutMs: 10_000,
+    maxRetries: 0,
+  });
   const chat = createChatModel(client, { concurrency: 4, timeoutMs: 30_000 });
   const logger = createLogger({ level: 'silent' });
-  const api = createApp({ answer: { store, embedder, chat, config }, store, config, logger });
+  const api = createApp({
+    answer: { store, embedder, chat, config },
+    store,
+    config,
+    logger,
+    widget: await buildWidget(),
+  });
 
+  // An outer app only to record what the service answered to whom.
   const app = new Hono();
   app.use(async (c, next) => {
     await next();
-    served.push({ method: c.req.method, path: c.req.path, origin: c.req.header('origin'), status: c.res.status });
+    served.push({
+      method: c.req.method,
+      path: c.req.path,
+      origin: c.req.header('origin'),
+      status: c.res.status,
+    });
   });
-  app.use('/ask', browserAccess({ allowedOrigins: config.widgetOrigins }));
-  app.route('/', createWidgetRoutes(await buildWidget()));
   app.route('/', api);
-  app.onError((error, c) => {
-    const { status, body } = errorResponse(error, 'widget-test');
-    return c.json(body, status);
-  });
   return app;
 }
 
@@ -182,7 +198,10 @@ export async function startWidgetTestEnv(): Promise<WidgetTestEnv> {
   writeDocs(docs);
   const store = openSqliteStore(join(dir, 'kb.sqlite'));
   await ingestDirectory({ dir: docs, kb: 'hr', store, embedder: createLocalEmbedder() });
-  const fake = await startFakeOpenAI({ reply: ({ lastUserMessage }) => replyFor(lastUserMessage), chunkDelayMs: 30 });
+  const fake = await startFakeOpenAI({
+    reply: ({ lastUserMessage }) => replyFor(lastUserMessage),
+    chunkDelayMs: 30,
+  });
 
   let kbUrl = '';
   const pages = createServer((req, res) => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseInline, parseMarkdown, safeHref, type Block } from '../src/widget/markdown.ts';
+import { parseInline, safeHref } from '../src/widget/markdown-inline.ts';
+import { parseMarkdown, type Block } from '../src/widget/markdown.ts';
 import { mountMarkdown, type MarkdownDocument } from '../src/widget/markdown-dom.ts';
 
 /**
@@ -41,14 +42,17 @@ const fakeDocument = {
   createDocumentFragment: () => new FakeNode('#fragment'),
 } as unknown as MarkdownDocument;
 
-const escape = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const escape = (text: string): string =>
+  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 function serialise(node: FakeNode): string {
   if (node.tag === undefined) return escape(node.text);
   const inner = node.children.map(serialise).join('');
   if (node.tag === '#fragment') return inner;
   const attributes = [...node.attributes].map(([k, v]) => ` ${k}="${escape(v)}"`).join('');
-  return node.tag === 'br' || node.tag === 'hr' ? `<${node.tag}${attributes}>` : `<${node.tag}${attributes}>${inner}</${node.tag}>`;
+  return node.tag === 'br' || node.tag === 'hr'
+    ? `<${node.tag}${attributes}>`
+    : `<${node.tag}${attributes}>${inner}</${node.tag}>`;
 }
 
 /** Markdown in, the HTML the browser would build out (citations as `<cite-n>` stand-ins). */
@@ -80,7 +84,9 @@ describe('Markdown blocks', () => {
     expect(render('```sh\nnpm run ingest -- **docs** <b>\n```\nafter')).toBe(
       '<pre><code>npm run ingest -- **docs** &lt;b&gt;</code></pre><p>after</p>',
     );
-    expect(parseMarkdown('~~~\nhalf written')).toEqual([{ type: 'code', language: '', text: 'half written' }]);
+    expect(parseMarkdown('~~~\nhalf written')).toEqual([
+      { type: 'code', language: '', text: 'half written' },
+    ]);
   });
 
   it('renders block quotes and rules', () => {
@@ -92,7 +98,8 @@ describe('Markdown blocks', () => {
   });
 
   it('renders the extractive answer format of the server', () => {
-    const answer = 'No chat model is configured:\n\n- **Ingesting › Rebuild**: Use `--rebuild`. [1]\n- **FAQ**: See above. [2]';
+    const answer =
+      'No chat model is configured:\n\n- **Ingesting › Rebuild**: Use `--rebuild`. [1]\n- **FAQ**: See above. [2]';
     expect(render(answer)).toBe(
       '<p>No chat model is configured:</p><ul><li><strong>Ingesting › Rebuild</strong>: Use <code>--rebuild</code>. <cite-1></cite-1></li>' +
         '<li><strong>FAQ</strong>: See above. <cite-2></cite-2></li></ul>',
@@ -178,7 +185,10 @@ describe('Markdown injection attempts come out as inert text', () => {
     ['[x](/relative)', '<p>x</p>'],
     ['[x](jav&#x61;script:alert(1))', '<p>x</p>'],
     ['<javascript:alert(1)>', '<p>&lt;javascript:alert(1)&gt;</p>'],
-    ['[x](https://ok.example/" onclick="alert(1))', '<p><a href="https://ok.example/%22%20onclick=%22alert(1)" target="_blank" rel="noopener">x</a></p>'],
+    [
+      '[x](https://ok.example/" onclick="alert(1))',
+      '<p><a href="https://ok.example/%22%20onclick=%22alert(1)" target="_blank" rel="noopener">x</a></p>',
+    ],
   ])('%s', (markdown, html) => {
     expect(render(markdown)).toBe(html);
   });
@@ -202,7 +212,15 @@ describe('Markdown injection attempts come out as inert text', () => {
   it('accepts only absolute http, https and mailto URLs', () => {
     expect(safeHref('https://example.com/a b')).toBe('https://example.com/a%20b');
     expect(safeHref(' mailto:x@example.com ')).toBe('mailto:x@example.com');
-    for (const url of ['javascript:alert(1)', 'data:text/html,x', 'file:///etc/passwd', 'ftp://x', '/x', '', 'http//x']) {
+    for (const url of [
+      'javascript:alert(1)',
+      'data:text/html,x',
+      'file:///etc/passwd',
+      'ftp://x',
+      '/x',
+      '',
+      'http//x',
+    ]) {
       expect(safeHref(url), url).toBeUndefined();
     }
   });

@@ -82,14 +82,18 @@ describe('GET /', () => {
     expect(res.headers.get('content-type')).toContain('text/html');
     const html = await res.text();
     expect(html).toContain('<script src="/widget.js" data-kb="default" defer></script>');
-    expect(html).toContain('&lt;script src=&quot;http://kb.example:8787/widget.js&quot; data-kb=&quot;default&quot; defer&gt;&lt;/script&gt;');
+    expect(html).toContain(
+      '&lt;script src=&quot;http://kb.example:8787/widget.js&quot; data-kb=&quot;default&quot; defer&gt;&lt;/script&gt;',
+    );
     expect(html).toContain('WIDGET_ORIGINS');
     expect(html).toMatch(/[\u4e00-\u9fff]/);
   });
 
   it('sets the widget language from ?lang= and ignores other values', async () => {
     const routes = createWidgetRoutes(bundle);
-    expect(await (await routes.request('/?lang=zh-CN')).text()).toContain('data-kb="default" data-lang="zh-CN" defer');
+    expect(await (await routes.request('/?lang=zh-CN')).text()).toContain(
+      'data-kb="default" data-lang="zh-CN" defer',
+    );
     const hostile = await (await routes.request('/?lang=%22%3E%3Cscript%3Ealert(1)%3C/script%3E')).text();
     expect(hostile).not.toContain('alert(1)');
     expect(hostile).toContain('<script src="/widget.js" data-kb="default" defer></script>');

@@ -31,7 +31,9 @@ const expected: StreamEvent[] = [
 ];
 
 function sse(events: readonly StreamEvent[], lineEnd = '\n'): string {
-  return events.map((e) => `event: ${e.event}${lineEnd}data: ${JSON.stringify(e.data)}${lineEnd}${lineEnd}`).join('');
+  return events
+    .map((e) => `event: ${e.event}${lineEnd}data: ${JSON.stringify(e.data)}${lineEnd}${lineEnd}`)
+    .join('');
 }
 
 function streamOf(chunks: readonly Uint8Array[]): ReadableStream<Uint8Array> {
@@ -53,7 +55,9 @@ describe('parseStreamEvents', () => {
   it('yields the same events wherever the bytes are split, inside multi-byte characters included', async () => {
     const bytes = new TextEncoder().encode(sse(expected));
     for (let at = 0; at <= bytes.length; at++) {
-      expect(await collect(streamOf([bytes.slice(0, at), bytes.slice(at)])), `split at ${at}`).toEqual(expected);
+      expect(await collect(streamOf([bytes.slice(0, at), bytes.slice(at)])), `split at ${at}`).toEqual(
+        expected,
+      );
     }
   });
 
@@ -65,7 +69,9 @@ describe('parseStreamEvents', () => {
   it('reads CRLF line ends, split between the two characters too', async () => {
     const bytes = new TextEncoder().encode(sse(expected, '\r\n'));
     for (let at = 0; at <= bytes.length; at++) {
-      expect(await collect(streamOf([bytes.slice(0, at), bytes.slice(at)])), `split at ${at}`).toEqual(expected);
+      expect(await collect(streamOf([bytes.slice(0, at), bytes.slice(at)])), `split at ${at}`).toEqual(
+        expected,
+      );
     }
   });
 
@@ -74,30 +80,40 @@ describe('parseStreamEvents', () => {
     // the stream, so an event closed by the stream's very last CR would be lost: a comment follows here.
     const bytes = new TextEncoder().encode(`${sse(expected, '\r')}: end\r\n`);
     for (let at = 0; at <= bytes.length; at += 5) {
-      expect(await collect(streamOf([bytes.slice(0, at), bytes.slice(at)])), `split at ${at}`).toEqual(expected);
+      expect(await collect(streamOf([bytes.slice(0, at), bytes.slice(at)])), `split at ${at}`).toEqual(
+        expected,
+      );
     }
   });
 
   it('joins multi-line data with newlines before parsing it', async () => {
     const text = 'event: delta\ndata: {"text":\ndata: "two lines"}\n\n';
-    expect(await collect(streamOf([new TextEncoder().encode(text)]))).toEqual([{ event: 'delta', data: { text: 'two lines' } }]);
+    expect(await collect(streamOf([new TextEncoder().encode(text)]))).toEqual([
+      { event: 'delta', data: { text: 'two lines' } },
+    ]);
   });
 
   it('ignores comments, keep-alives, retry and id fields, and events it does not know', async () => {
     const text =
       ': connected\n\n:keepalive\n\nretry: 1000\nid: 3\nevent: ping\ndata: {}\n\n' +
       'event: delta\n: a comment inside an event\ndata: {"text":"ok"}\n\n: bye\n\n';
-    expect(await collect(streamOf([new TextEncoder().encode(text)]))).toEqual([{ event: 'delta', data: { text: 'ok' } }]);
+    expect(await collect(streamOf([new TextEncoder().encode(text)]))).toEqual([
+      { event: 'delta', data: { text: 'ok' } },
+    ]);
   });
 
   it('drops an event the stream ends in the middle of', async () => {
     const text = 'event: delta\ndata: {"text":"complete"}\n\nevent: delta\ndata: {"text":"cut';
-    expect(await collect(streamOf([new TextEncoder().encode(text)]))).toEqual([{ event: 'delta', data: { text: 'complete' } }]);
+    expect(await collect(streamOf([new TextEncoder().encode(text)]))).toEqual([
+      { event: 'delta', data: { text: 'complete' } },
+    ]);
   });
 
   it('fails with bad_response when an event is not JSON', async () => {
     const text = 'event: delta\ndata: not json\n\n';
-    await expect(collect(streamOf([new TextEncoder().encode(text)]))).rejects.toMatchObject({ code: 'bad_response' });
+    await expect(collect(streamOf([new TextEncoder().encode(text)]))).rejects.toMatchObject({
+      code: 'bad_response',
+    });
   });
 });
 
@@ -127,14 +143,20 @@ describe('askStream', () => {
     expect(call.url).toBe('https://kb.example/ask');
     expect(call.init.method).toBe('POST');
     expect(call.init.credentials).toBe('omit');
-    expect(call.init.headers).toEqual({ Accept: 'text/event-stream', 'Content-Type': 'text/plain;charset=UTF-8' });
+    expect(call.init.headers).toEqual({
+      Accept: 'text/event-stream',
+      'Content-Type': 'text/plain;charset=UTF-8',
+    });
     expect(JSON.parse(String(call.init.body))).toEqual({ ...request, stream: true });
   });
 
   it('sends the key as a bearer token with a JSON content type', async () => {
     const { fetchFn, calls } = fakeFetch(sse(expected));
     await run({ url: 'https://kb.example/ask', key: 'k-123', request, fetch: fetchFn });
-    expect(calls[0]!.init.headers).toMatchObject({ Authorization: 'Bearer k-123', 'Content-Type': 'application/json' });
+    expect(calls[0]!.init.headers).toMatchObject({
+      Authorization: 'Bearer k-123',
+      'Content-Type': 'application/json',
+    });
   });
 
   it('ends with an error event sent by the server, and reads nothing after it', async () => {
@@ -148,30 +170,51 @@ describe('askStream', () => {
   });
 
   it('turns an HTTP error body into an AskError with the server code and message', async () => {
-    const { fetchFn } = fakeFetch(JSON.stringify({ error: { code: 'not_found', message: 'no knowledge base "hr"', requestId: 'r' } }), {
-      status: 404,
-      headers: { 'Content-Type': 'application/json', 'X-Request-Id': 'r' },
-    });
-    const error = await run({ url: 'https://kb.example/ask', request, fetch: fetchFn }).catch((e: unknown) => e);
+    const { fetchFn } = fakeFetch(
+      JSON.stringify({ error: { code: 'not_found', message: 'no knowledge base "hr"', requestId: 'r' } }),
+      {
+        status: 404,
+        headers: { 'Content-Type': 'application/json', 'X-Request-Id': 'r' },
+      },
+    );
+    const error = await run({ url: 'https://kb.example/ask', request, fetch: fetchFn }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(AskError);
-    expect(error).toMatchObject({ status: 404, code: 'not_found', message: 'no knowledge base "hr"', requestId: 'r' });
+    expect(error).toMatchObject({
+      status: 404,
+      code: 'not_found',
+      message: 'no knowledge base "hr"',
+      requestId: 'r',
+    });
   });
 
   it('reports an HTTP error without an error body by its status', async () => {
-    const { fetchFn } = fakeFetch('<html>Bad gateway</html>', { status: 502, headers: { 'Content-Type': 'text/html' } });
-    await expect(run({ url: 'https://kb.example/ask', request, fetch: fetchFn })).rejects.toMatchObject({ status: 502, code: 'http_error' });
+    const { fetchFn } = fakeFetch('<html>Bad gateway</html>', {
+      status: 502,
+      headers: { 'Content-Type': 'text/html' },
+    });
+    await expect(run({ url: 'https://kb.example/ask', request, fetch: fetchFn })).rejects.toMatchObject({
+      status: 502,
+      code: 'http_error',
+    });
   });
 
   it('reports an unreachable server (or a CORS refusal) as a network error', async () => {
     const fetchFn = (async () => {
       throw new TypeError('Failed to fetch');
     }) as typeof fetch;
-    await expect(run({ url: 'https://kb.example/ask', request, fetch: fetchFn })).rejects.toMatchObject({ status: 0, code: 'network' });
+    await expect(run({ url: 'https://kb.example/ask', request, fetch: fetchFn })).rejects.toMatchObject({
+      status: 0,
+      code: 'network',
+    });
   });
 
   it('reports a stream that ends before done as incomplete', async () => {
     const { fetchFn } = fakeFetch(sse(expected.slice(0, 2)));
-    await expect(run({ url: 'https://kb.example/ask', request, fetch: fetchFn })).rejects.toMatchObject({ code: 'incomplete' });
+    await expect(run({ url: 'https://kb.example/ask', request, fetch: fetchFn })).rejects.toMatchObject({
+      code: 'incomplete',
+    });
   });
 
   it('stops reading when the signal is aborted, and rethrows the abort rather than an AskError', async () => {
@@ -188,7 +231,12 @@ describe('askStream', () => {
     }) as typeof fetch;
     const seen: StreamEvent[] = [];
     const error = await (async () => {
-      for await (const event of askStream({ url: 'https://kb.example/ask', request, signal: controller.signal, fetch: fetchFn })) {
+      for await (const event of askStream({
+        url: 'https://kb.example/ask',
+        request,
+        signal: controller.signal,
+        fetch: fetchFn,
+      })) {
         seen.push(event);
         if (seen.length === 2) controller.abort();
       }

@@ -1,7 +1,15 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HOST_RESOLVER_RULES, REPLIES, startWidgetTestEnv, type WidgetTestEnv } from './widget-browser-env.ts';
+import { REPLIES, startWidgetTestEnv, type WidgetTestEnv } from './widget-browser-env.ts';
+import {
+  answerEnded,
+  focusedInWidget,
+  lastAnswer,
+  launchChromium,
+  recordAnswerTexts,
+  widget,
+} from './widget-browser-page.ts';
 
 /**
  * The widget end to end in a real Chromium (Debian's, at /usr/bin/chromium; never downloaded): embedded in
@@ -9,30 +17,12 @@ import { HOST_RESOLVER_RULES, REPLIES, startWidgetTestEnv, type WidgetTestEnv } 
  * at its HTTP boundary. Screenshots go to test-results/ (ignored by git).
  */
 
-/** Debian's Chromium; tests never download a browser. */
-const CHROMIUM = '/usr/bin/chromium';
-
 let env: WidgetTestEnv;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`no browser at ${CHROMIUM}: install Debian's with \`apt-get install -y chromium fonts-wqy-microhei\``);
-  }
   env = await startWidgetTestEnv();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      HOST_RESOLVER_RULES,
-    ],
-  });
+  browser = await launchChromium();
   mkdirSync('test-results', { recursive: true });
 }, 60_000);
 
@@ -43,38 +33,6 @@ afterAll(async () => {
 
 async function newContext(options: Parameters<Browser['newContext']>[0] = {}): Promise<BrowserContext> {
   return browser.newContext({ viewport: { width: 1100, height: 760 }, locale: 'en-US', ...options });
-}
-
-/** Locators pierce open shadow roots, so these find the widget's parts inside `<kb-answers-widget>`. */
-const widget = (page: Page) => page.locator('kb-answers-widget');
-const lastAnswer = (page: Page) => widget(page).locator('.kb-bot').last();
-
-/** Resolves once the widget is not receiving an answer any more. */
-async function answerEnded(page: Page): Promise<void> {
-  await widget(page).locator('.kb-log[aria-busy="false"]').waitFor({ state: 'attached' });
-}
-
-/** The accessible name (aria-label) of the focused element inside the widget, or its tag name. */
-function focusedInWidget(page: Page): Promise<string | undefined> {
-  return page.evaluate(() => {
-    const inner = document.querySelector('kb-answers-widget')?.shadowRoot?.activeElement;
-    return inner ? (inner.getAttribute('aria-label') ?? inner.tagName.toLowerCase()) : undefined;
-  });
-}
-
-/** Records every text the last answer shows while it streams, to tell arrival in pieces from all at once. */
-async function recordAnswerTexts(page: Page): Promise<() => Promise<string[]>> {
-  await page.evaluate(() => {
-    const root = document.querySelector('kb-answers-widget')!.shadowRoot!;
-    const seen: string[] = [];
-    (window as unknown as { __texts: string[] }).__texts = seen;
-    new MutationObserver(() => {
-      const answers = root.querySelectorAll('.kb-bot .kb-md');
-      const text = answers[answers.length - 1]?.textContent ?? '';
-      if (text && text !== seen[seen.length - 1]) seen.push(text);
-    }).observe(root, { childList: true, subtree: true, characterData: true });
-  });
-  return () => page.evaluate(() => (window as unknown as { __texts: string[] }).__texts);
 }
 
 describe('on an allowed intranet page', () => {
@@ -113,7 +71,10 @@ describe('on an allowed intranet page', () => {
 
     const answer = lastAnswer(page);
     expect(await answer.locator('strong').first().textContent()).toBe('15 days');
-    expect(await answer.locator('.kb-md li').allTextContents()).toEqual(['Request leave in the HR portal', 'Ask at least two weeks ahead 1']);
+    expect(await answer.locator('.kb-md li').allTextContents()).toEqual([
+      'Request leave in the HR portal',
+      'Ask at least two weeks ahead 1',
+    ]);
     expect(await widget(page).getByRole('log').getAttribute('aria-live')).toBe('polite');
 
     const source = answer.locator('.kb-source').first();
@@ -126,7 +87,11 @@ describe('on an allowed intranet page', () => {
 
     // A citation marker moves to its source.
     await answer.getByRole('button', { name: 'Source 1: Annual leave' }).first().click();
-    expect(await source.evaluate((li) => li.classList.contains('kb-flash') && li.getRootNode() instanceof ShadowRoot)).toBe(true);
+    expect(
+      await source.evaluate(
+        (li) => li.classList.contains('kb-flash') && li.getRootNode() instanceof ShadowRoot,
+      ),
+    ).toBe(true);
 
     const [tab] = await Promise.all([context.waitForEvent('page'), link.click()]);
     await tab.waitForLoadState();
@@ -138,7 +103,9 @@ describe('on an allowed intranet page', () => {
   it('keeps the conversation across a reload and sends it as history with the next question', async () => {
     await page.reload();
     await page.getByRole('button', { name: 'Open the knowledge base assistant' }).click();
-    expect(await widget(page).locator('.kb-user').allTextContents()).toEqual(['You: How many days of annual leave do I get?']);
+    expect(await widget(page).locator('.kb-user').allTextContents()).toEqual([
+      'You: How many days of annual leave do I get?',
+    ]);
     expect(await lastAnswer(page).locator('.kb-md').textContent()).toContain('Employees get 15 days');
 
     await page.getByRole('textbox', { name: 'Your question' }).fill('And how do I request it?');
@@ -155,7 +122,9 @@ describe('on an allowed intranet page', () => {
     expect(await widget(page).locator('.kb-turn').count()).toBe(0);
     expect(await widget(page).locator('.kb-welcome').isVisible()).toBe(true);
 
-    await page.getByRole('textbox', { name: 'Your question' }).fill('What is the airspeed velocity of an unladen swallow?');
+    await page
+      .getByRole('textbox', { name: 'Your question' })
+      .fill('What is the airspeed velocity of an unladen swallow?');
     await page.keyboard.press('Enter');
     await answerEnded(page);
     const answer = lastAnswer(page);
@@ -171,15 +140,22 @@ describe('on an allowed intranet page', () => {
 
   it('stops an answer with the Stop button, which cancels the model request', async () => {
     const chats = env.fake.requestsTo('chat').length;
-    await page.getByRole('textbox', { name: 'Your question' }).fill('How do I request annual leave? Explain slowly, step by step');
+    await page
+      .getByRole('textbox', { name: 'Your question' })
+      .fill('How do I request annual leave? Explain slowly, step by step');
     await page.keyboard.press('Enter');
     await lastAnswer(page).locator('.kb-md').waitFor();
     await widget(page).getByRole('button', { name: 'Stop' }).click();
     await answerEnded(page);
     expect(await lastAnswer(page).locator('.kb-note').textContent()).toBe('Stopped');
     expect(await focusedInWidget(page)).toBe('Your question');
-    await env.fake.waitUntil(() => env.fake.requestsTo('chat').length > chats && env.fake.requestsTo('chat').at(-1)!.aborted, 5000);
-    expect((await lastAnswer(page).locator('.kb-md').textContent())!.length).toBeLessThan(REPLIES.long.length);
+    await env.fake.waitUntil(
+      () => env.fake.requestsTo('chat').length > chats && env.fake.requestsTo('chat').at(-1)!.aborted,
+      5000,
+    );
+    expect((await lastAnswer(page).locator('.kb-md').textContent())!.length).toBeLessThan(
+      REPLIES.long.length,
+    );
   });
 
   it('supports Shift+Enter for a new line, Esc to close, and returns focus to the launcher', async () => {
@@ -192,7 +168,11 @@ describe('on an allowed intranet page', () => {
     await input.press('Escape');
     expect(await page.getByRole('dialog').count()).toBe(0);
     expect(await focusedInWidget(page)).toBe('Open the knowledge base assistant');
-    expect(await page.getByRole('button', { name: 'Open the knowledge base assistant' }).getAttribute('aria-expanded')).toBe('false');
+    expect(
+      await page
+        .getByRole('button', { name: 'Open the knowledge base assistant' })
+        .getAttribute('aria-expanded'),
+    ).toBe('false');
   });
 
   it('renders hostile answer text as inert text, with no element, script or link made of it', async () => {
@@ -241,7 +221,14 @@ it('refuses a page whose origin is not in WIDGET_ORIGINS: the server answers 403
   expect(await answer.locator('.kb-error-text').textContent()).toBe('Could not reach the knowledge base.');
 
   const refused = env.served.slice(before).filter((r) => r.path === '/ask');
-  expect(refused).toEqual([{ method: 'POST', path: '/ask', origin: expect.stringMatching(/^http:\/\/elsewhere\.test:\d+$/), status: 403 }]);
+  expect(refused).toEqual([
+    {
+      method: 'POST',
+      path: '/ask',
+      origin: expect.stringMatching(/^http:\/\/elsewhere\.test:\d+$/),
+      status: 403,
+    },
+  ]);
 
   // Retry asks again (and is refused again).
   await answer.getByRole('button', { name: 'Retry' }).click();
@@ -323,7 +310,9 @@ it('takes its settings from the script tag: open on load, position, colour, titl
   await dialog.waitFor();
   // Opening on load leaves the page's focus alone.
   expect(await focusedInWidget(page)).toBeUndefined();
-  expect(await page.getByRole('textbox', { name: 'Your question' }).getAttribute('placeholder')).toBe('Ask HR…');
+  expect(await page.getByRole('textbox', { name: 'Your question' }).getAttribute('placeholder')).toBe(
+    'Ask HR…',
+  );
   const launcher = page.getByRole('button', { name: 'Close the knowledge base assistant' });
   expect((await launcher.boundingBox())!.x).toBe(20);
   expect(await launcher.evaluate((el) => getComputedStyle(el).backgroundColor)).toBe('rgb(10, 125, 50)');

@@ -173,7 +173,7 @@ export class FeatureHasher {
       const gram = this.gram;
       const total = length + 2;
       gram[0] = BOUNDARY_START;
-      gram.set(word.subarray(0, length), 1);
+      for (let k = 0; k < length; k++) gram[k + 1] = word[k]!;
       gram[length + 1] = BOUNDARY_END;
       // Each start extends one running hash: the 3-gram's hash is the prefix of the 4- and 5-gram's.
       for (let start = 0; start + MIN_GRAM <= total; start++) {

@@ -13,7 +13,9 @@ const KB_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 /** A number rule with one message for every way to break it (wrong type, fraction, out of range). */
 function numberIn(min: number, max: number, integer: boolean) {
-  const error = integer ? `expected an integer from ${min} to ${max}` : `expected a number from ${min} to ${max}`;
+  const error = integer
+    ? `expected an integer from ${min} to ${max}`
+    : `expected a number from ${min} to ${max}`;
   const base = z.number({ error }).min(min, { error }).max(max, { error });
   return integer ? base.int({ error }) : base;
 }
@@ -46,7 +48,9 @@ export function askRequestSchema(limits: AskLimits) {
         .max(limits.maxQuestionChars, { error: `must be at most ${limits.maxQuestionChars} characters` }),
       kb: z
         .string({ error: 'expected a string' })
-        .regex(KB_NAME, { error: 'expected 1 to 64 letters, digits, "_", "." or "-", starting with a letter or digit' })
+        .regex(KB_NAME, {
+          error: 'expected 1 to 64 letters, digits, "_", "." or "-", starting with a letter or digit',
+        })
         .default('default'),
       history: z
         .array(history, { error: 'expected an array of messages' })
@@ -55,7 +59,11 @@ export function askRequestSchema(limits: AskLimits) {
       stream: z.boolean({ error: 'expected true or false' }).optional(),
       topK: numberIn(1, 20, true).optional(),
       temperature: numberIn(0, 2, false).optional(),
-      model: z.string({ error: 'expected a non-empty string' }).trim().min(1, { error: 'must not be empty' }).optional(),
+      model: z
+        .string({ error: 'expected a non-empty string' })
+        .trim()
+        .min(1, { error: 'must not be empty' })
+        .optional(),
     },
     { error: 'expected a JSON object' },
   );

@@ -25,7 +25,11 @@ async function readJson(c: Context<AppEnv>): Promise<unknown> {
 }
 
 /** Writes one event of the protocol; the types keep the event name and its payload together. */
-function send<K extends StreamEventName>(stream: SSEStreamingApi, event: K, data: StreamEvents[K]): Promise<void> {
+function send<K extends StreamEventName>(
+  stream: SSEStreamingApi,
+  event: K,
+  data: StreamEvents[K],
+): Promise<void> {
   return stream.writeSSE({ event, data: JSON.stringify(data) });
 }
 
@@ -51,11 +55,7 @@ async function sendEvent(stream: SSEStreamingApi, event: AnswerEvent, log: Reque
  * are watched: Node's request signal fires when the socket closes, and `stream.onAbort` when the response
  * body is cancelled (the only one of the two that fires on some runtimes).
  */
-async function streamAnswer(
-  c: Context<AppEnv>,
-  deps: AskRouteDeps,
-  input: AnswerInput,
-): Promise<Response> {
+async function streamAnswer(c: Context<AppEnv>, deps: AskRouteDeps, input: AnswerInput): Promise<Response> {
   const log = c.get('requestLog');
   const requestSignal = c.req.raw.signal;
   const controller = new AbortController();
@@ -101,9 +101,16 @@ async function streamAnswer(
     }
   });
   // streamSSE sets `Cache-Control: no-cache`; `no-transform` also stops proxies from compressing (and so
-  // buffering) the stream, and `X-Accel-Buffering: no` turns off nginx's response buffering.
-  response.headers.set('Cache-Control', 'no-cache, no-transform');
-  response.headers.set('X-Accel-Buffering', 'no');
+  // buffering) the stream, and `X-Accel-Buffering: no` turns off nginx's response buffering. Set on both
+  // the response and the context: when middleware (CORS) has touched `c.res` already, Hono copies that
+  // earlier response's headers over the returned one's, and streamSSE's `no-cache` would win.
+  for (const [name, value] of [
+    ['Cache-Control', 'no-cache, no-transform'],
+    ['X-Accel-Buffering', 'no'],
+  ] as const) {
+    response.headers.set(name, value);
+    c.header(name, value);
+  }
   return response;
 }
 

@@ -79,7 +79,9 @@ export function browserAccess(options: BrowserAccessOptions): MiddlewareHandler 
     if (origin !== undefined && !isAllowedOrigin(origin, c.req.url, allowed)) {
       // The message names only what the caller sent, plus the setting an operator needs.
       const shown = origin.length > 100 ? `${origin.slice(0, 100)}…` : origin;
-      throw new ForbiddenError(`pages from ${shown} may not call this service; add the origin to WIDGET_ORIGINS`);
+      throw new ForbiddenError(
+        `pages from ${shown} may not call this service; add the origin to WIDGET_ORIGINS`,
+      );
     }
     return headers(c, next);
   };

@@ -87,7 +87,12 @@ function genericMessage(status: number): string {
   return GENERIC_MESSAGES[status] ?? (status < 500 ? 'request failed' : 'internal error');
 }
 
-function build(status: ContentfulStatusCode, code: string, message: string, requestId: string): ErrorResponse {
+function build(
+  status: ContentfulStatusCode,
+  code: string,
+  message: string,
+  requestId: string,
+): ErrorResponse {
   return { status, body: { error: { code, message, requestId } } };
 }
 

@@ -56,7 +56,8 @@ export function createWidgetRoutes(bundle: Pick<WidgetBundle, 'code' | 'etag'>):
         'Cross-Origin-Resource-Policy': 'cross-origin',
         'X-Content-Type-Options': 'nosniff',
       };
-      if (matchesEtag(c.req.header('if-none-match'), [bundle.etag, gzipEtag])) return c.body(null, 304, headers);
+      if (matchesEtag(c.req.header('if-none-match'), [bundle.etag, gzipEtag]))
+        return c.body(null, 304, headers);
       if (gzip) headers['Content-Encoding'] = 'gzip';
       return c.body(gzip ? gzipped : plain, 200, headers);
     })

@@ -37,7 +37,8 @@ export function createSseParser(onMessage: (message: SseMessage) => void): SsePa
 
   function line(text: string): void {
     if (text === '') {
-      if (data.length > 0) onMessage({ event: event || 'message', data: data.join('\n'), ...(id === undefined ? {} : { id }) });
+      if (data.length > 0)
+        onMessage({ event: event || 'message', data: data.join('\n'), ...(id === undefined ? {} : { id }) });
       event = '';
       data = [];
       return;

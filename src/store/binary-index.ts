@@ -1,14 +1,21 @@
+import { createSignKernel } from './sign-kernel.ts';
+
 /**
- * An in-memory binary-quantised index of one knowledge base's vectors: one sign bit per dimension,
- * compared by Hamming distance. It only proposes candidates; the store re-scores them with exact cosine
- * distances from the stored float vectors, so results are exact whenever the knowledge base has no more
- * chunks than candidates, and near-exact above that.
+ * An in-memory binary-quantised index of one knowledge base's vectors: one sign bit per dimension. It
+ * scores a query asymmetrically, as the dot product of the float query with each code's ±1 signs, and
+ * only proposes candidates; the store re-scores them with exact cosine distances from the stored float
+ * vectors, so results are exact whenever the knowledge base has no more chunks than candidates.
+ *
+ * Asymmetric rather than Hamming distance between sign codes: the query keeps its magnitudes, which
+ * matters most for short queries. With the local hashing embedder on SciFact (5k abstracts, titles as
+ * queries), the exact top 10 was within the best 0.4% / 2% / 8% of candidates 0.60 / 0.88 / 0.98 of
+ * the time this way, against 0.18 / 0.38 / 0.66 by Hamming distance.
  *
  * Why not sqlite-vec's vec0 KNN: in sqlite-vec 0.1.9 a KNN query costs O(rows * k) for its top-k
  * selection on top of O(rows * dims) for the distances, and a point read by rowid costs ~0.3 ms. At
  * 100k chunks of 384 dimensions (k = 20, same busy machine) a float[384] cosine KNN took ~95 ms, int8
- * ~135 ms, bit[384] with k = 200 plus re-scoring ~60 ms, and this scan plus re-scoring of 400 candidates
- * ~10 ms. The scan is O(rows) whatever the candidate count.
+ * ~135 ms, bit[384] with k = 200 plus re-scoring ~60 ms; this scan takes ~3 ms of CPU whatever the
+ * candidate count.
  *
  * The codes are persisted (`chunk_codes`) so that loading needs no float vectors; ids are kept in
  * ascending order, which lets a refresh append chunks added since (chunk ids only grow).
@@ -27,32 +34,28 @@ export function binaryCode(vector: Float32Array): Uint8Array {
   return code;
 }
 
-function popcount32(x: number): number {
-  x -= (x >>> 1) & 0x55555555;
-  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) as number;
-}
-
 /**
- * Sign-bit codes of one knowledge base in two growable arrays, ids ascending.
+ * Sign-bit codes of one knowledge base, ids ascending. The codes live in a `SignKernel`'s linear
+ * memory, each zero-padded to a multiple of 4 bytes; a query's table and scores follow them.
  *
  * @example
  * const index = new BinaryIndex(384);
- * index.append(7, binaryCode(vector));
- * index.nearest(binaryCode(query), 100); // [7]
+ * index.append([7], binaryCode(vector));
+ * index.nearest(query, 100); // [7]
  */
 export class BinaryIndex {
-  /** 32-bit words per code. */
-  readonly words: number;
   /** The knowledge base revision the contents reflect; maintained by the store. */
   revision = -1;
+  readonly #dimensions: number;
+  /** Bytes of one code in memory. */
+  readonly #stride: number;
+  readonly #kernel = createSignKernel();
   #ids = new Float64Array(1024);
-  #codes: Uint32Array;
   #size = 0;
 
   constructor(dimensions: number) {
-    this.words = Math.ceil(dimensions / 32);
-    this.#codes = new Uint32Array(1024 * this.words);
+    this.#dimensions = dimensions;
+    this.#stride = Math.ceil(dimensions / 32) * 4;
   }
 
   /** Number of codes held (including ones whose chunks were deleted since the last rebuild). */
@@ -70,58 +73,90 @@ export class BinaryIndex {
    * and above `maxId`.
    */
   append(ids: ArrayLike<number>, codes: Uint8Array): void {
-    const bytesPerCode = codes.length / Math.max(ids.length, 1);
-    if (ids.length > 0 && (ids[0]! <= this.maxId || bytesPerCode > this.words * 4)) {
-      throw new Error('BinaryIndex.append: ids must ascend past maxId and codes fit the dimensions');
+    if (ids.length === 0) return;
+    const length = codes.length / ids.length;
+    if (ids[0]! <= this.maxId || length !== Math.ceil(this.#dimensions / 8)) {
+      throw new Error('BinaryIndex.append: ids must ascend past maxId and codes match the dimensions');
     }
-    this.#reserve(this.#size + ids.length);
-    const bytes = new Uint8Array(this.#codes.buffer);
+    const size = this.#size + ids.length;
+    if (size > this.#ids.length) {
+      const grown = new Float64Array(Math.max(size, this.#ids.length * 2));
+      grown.set(this.#ids.subarray(0, this.#size));
+      this.#ids = grown;
+    }
+    this.#ids.set(ids, this.#size);
+    const bytes = this.#memory(size * this.#stride);
     for (let i = 0; i < ids.length; i++) {
-      const at = this.#size + i;
-      this.#ids[at] = ids[i]!;
-      bytes.set(codes.subarray(i * bytesPerCode, (i + 1) * bytesPerCode), at * this.words * 4);
+      // The padding keeps whatever this memory held before: `fillTable` makes it count for nothing.
+      bytes.set(codes.subarray(i * length, (i + 1) * length), (this.#size + i) * this.#stride);
     }
-    this.#size += ids.length;
+    this.#size = size;
   }
 
-  #reserve(count: number): void {
-    if (count <= this.#ids.length) return;
-    let capacity = this.#ids.length;
-    while (capacity < count) capacity *= 2;
-    const ids = new Float64Array(capacity);
-    ids.set(this.#ids.subarray(0, this.#size));
-    const codes = new Uint32Array(capacity * this.words);
-    codes.set(this.#codes.subarray(0, this.#size * this.words));
-    this.#ids = ids;
-    this.#codes = codes;
+  /** The kernel's memory as bytes, grown to at least `bytes` first. */
+  #memory(bytes: number): Uint8Array {
+    const memory = this.#kernel.memory;
+    const missing = bytes - memory.buffer.byteLength;
+    if (missing > 0) memory.grow(Math.ceil(missing / 65536));
+    // A new view each time: growing detaches the previous ArrayBuffer.
+    return new Uint8Array(memory.buffer);
   }
 
   /**
-   * The ids of the `count` codes nearest to `query` by Hamming distance (all ids if there are fewer),
-   * in no particular order. Ties at the cut-off are broken by position.
+   * The ids of the `count` codes that score highest against `query` (all ids if there are fewer), in
+   * no particular order.
    */
-  nearest(query: Uint8Array, count: number): number[] {
+  nearest(query: Float32Array, count: number): number[] {
     const size = this.#size;
     if (count >= size) return Array.from(this.#ids.subarray(0, size));
-    const words = this.words;
-    const q = new Uint32Array(words);
-    new Uint8Array(q.buffer).set(query);
-    const codes = this.#codes;
-    const distances = new Uint16Array(size);
-    const histogram = new Uint32Array(words * 32 + 1);
-    for (let i = 0, offset = 0; i < size; i++, offset += words) {
-      let d = 0;
-      for (let w = 0; w < words; w++) d += popcount32(codes[offset + w]! ^ q[w]!);
-      distances[i] = d;
-      histogram[d]!++;
-    }
-    // Counting selection: the smallest distance `cut` such that at least `count` codes are within it.
-    let cut = 0;
-    for (let below = 0; below + histogram[cut]! < count; cut++) below += histogram[cut]!;
+    const tableAt = size * this.#stride;
+    const scoresAt = tableAt + this.#stride * 1024;
+    const buffer = this.#memory(scoresAt + size * 4).buffer;
+    const bound = fillTable(new Float32Array(buffer, tableAt, this.#stride * 256), query);
+    this.#kernel.score(0, size, this.#stride, tableAt, scoresAt);
+    return this.#best(new Float32Array(buffer, scoresAt, size), bound, count);
+  }
+
+  /** The ids of the `count` highest scores, all within ±`bound`: a histogram, then the boundary bin. */
+  #best(scores: Float32Array, bound: number, count: number): number[] {
+    const bins = 4096;
+    const scale = bound > 0 ? (bins - 1) / (2 * bound) : 0;
+    const bin = (score: number) => Math.min(bins - 1, Math.max(0, Math.floor((score + bound) * scale)));
+    const histogram = new Uint32Array(bins);
+    for (let i = 0; i < scores.length; i++) histogram[bin(scores[i]!)]!++;
+    let cut = bins - 1;
+    for (let above = 0; above + histogram[cut]! < count; cut--) above += histogram[cut]!;
     const result: number[] = [];
-    for (let i = 0; i < size; i++) if (distances[i]! < cut) result.push(this.#ids[i]!);
-    for (let i = 0; i < size && result.length < count; i++)
-      if (distances[i] === cut) result.push(this.#ids[i]!);
+    const boundary: number[] = [];
+    for (let i = 0; i < scores.length; i++) {
+      const b = bin(scores[i]!);
+      if (b > cut) result.push(this.#ids[i]!);
+      else if (b === cut) boundary.push(i);
+    }
+    boundary.sort((a, b) => scores[b]! - scores[a]!);
+    for (const i of boundary.slice(0, count - result.length)) result.push(this.#ids[i]!);
     return result;
   }
+}
+
+/**
+ * Fills `table` (256 entries per code byte) so that summing, over a code's bytes, the entry its byte
+ * selects gives Σ ±query[i] (+ where the code's bit is set); returns Σ |query[i]|, the bound of scores.
+ * Entries for bits past the query's length are 0, so padding bits and bytes never count.
+ */
+function fillTable(table: Float32Array, query: Float32Array): number {
+  let bound = 0;
+  for (let j = 0; j < table.length / 256; j++) {
+    const row = j * 256;
+    let all = 0;
+    for (let k = 0; k < 8; k++) all += query[j * 8 + k] ?? 0;
+    table[row] = -all;
+    for (let b = 1; b < 256; b++) {
+      const low = b & -b;
+      // Adding bit k flips component k from - to +.
+      table[row + b] = table[row + (b ^ low)]! + 2 * (query[j * 8 + 31 - Math.clz32(low)] ?? 0);
+    }
+  }
+  for (const x of query) bound += Math.abs(x);
+  return bound;
 }

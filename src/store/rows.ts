@@ -6,6 +6,7 @@ import type { ChunkRecord, DocumentRecord, KnowledgeBase, KnowledgeBaseSettings 
  * Node supports).
  */
 
+/** A `knowledge_bases` row as better-sqlite3 returns it. */
 export interface KnowledgeBaseRow {
   id: number;
   name: string;
@@ -21,6 +22,7 @@ export interface KnowledgeBaseRow {
   updated_at: string;
 }
 
+/** A `documents` row plus its chunk count (`chunk_count`, computed by the query). */
 export interface DocumentRow {
   id: number;
   path: string;
@@ -34,6 +36,7 @@ export interface DocumentRow {
   chunk_count: number;
 }
 
+/** A `chunks` row joined with its document's path and title. */
 export interface ChunkRow {
   id: number;
   document_id: number;
@@ -48,6 +51,8 @@ export interface ChunkRow {
 }
 
 /**
+ * The record of a knowledge base row (settings parsed from JSON).
+ *
  * @example
  * knowledgeBaseFromRow(db.prepare('SELECT * FROM knowledge_bases WHERE id = ?').get(1) as KnowledgeBaseRow)
  */
@@ -68,6 +73,8 @@ export function knowledgeBaseFromRow(row: KnowledgeBaseRow): KnowledgeBase {
 }
 
 /**
+ * The record of a document row (metadata parsed from JSON).
+ *
  * @example
  * documentFromRow({ id: 1, path: 'a.md', ..., metadata: '{}', chunk_count: 3 }).chunkCount // 3
  */
@@ -87,6 +94,8 @@ export function documentFromRow(row: DocumentRow): DocumentRecord {
 }
 
 /**
+ * The record of a chunk row, camel-cased.
+ *
  * @example
  * chunkFromRow(row).textHash === row.text_hash
  */

@@ -2,7 +2,8 @@ import type Database from 'better-sqlite3';
 
 /**
  * Prepared statements by SQL text, so each is compiled once per connection. Statements that name a
- * per-knowledge-base table are evicted when the table is dropped.
+ * per-knowledge-base table are evicted when the table is dropped. `pluck()` and `raw()` switch the
+ * shared statement's mode, so each SQL text must always be used in one mode.
  *
  * @example
  * const statements = new StatementCache(db);

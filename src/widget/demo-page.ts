@@ -12,7 +12,13 @@ export interface DemoPageOptions {
   kb: string;
 }
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
 
 /**
  * Escapes text for HTML content and quoted attribute values.
@@ -64,7 +70,9 @@ export function demoPage(options: DemoPageOptions): string {
   const kb = escapeHtml(options.kb);
   const lang = options.lang ? ` data-lang="${options.lang}"` : '';
   const tag = `<script src="${options.origin}/widget.js" data-kb="${options.kb}" defer></script>`;
-  const rows = ATTRIBUTES.map(([name, meaning]) => `<tr><td><code>${name}</code></td><td>${meaning}</td></tr>`).join('');
+  const rows = ATTRIBUTES.map(
+    ([name, meaning]) => `<tr><td><code>${name}</code></td><td>${meaning}</td></tr>`,
+  ).join('');
   return `<!doctype html>
 <html lang="en">
 <head>

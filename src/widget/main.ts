@@ -86,7 +86,8 @@ function install(): void {
   let api: WidgetApi | undefined;
   const waiting: ((api: WidgetApi) => void)[] = [];
   // Calls made before the page has a body wait for the widget instead of failing.
-  const ready = (): Promise<WidgetApi> => (api ? Promise.resolve(api) : new Promise((resolve) => waiting.push(resolve)));
+  const ready = (): Promise<WidgetApi> =>
+    api ? Promise.resolve(api) : new Promise((resolve) => waiting.push(resolve));
   window.KbWidget = Object.freeze({
     open: () => (api ? api.open() : void ready().then((a) => a.open())),
     close: () => (api ? api.close() : void ready().then((a) => a.close())),

@@ -1,4 +1,5 @@
-import type { Block, Inline } from './markdown.ts';
+import type { Inline } from './markdown-inline.ts';
+import type { Block } from './markdown.ts';
 
 /**
  * Mounts a parsed Markdown tree (`markdown.ts`) as DOM nodes. Text only ever enters the DOM through
@@ -17,7 +18,12 @@ export interface MountOptions {
   cite?: (index: number) => Node | undefined;
 }
 
-function inlineNodes(doc: MarkdownDocument, nodes: readonly Inline[], options: MountOptions, parent: Node): void {
+function inlineNodes(
+  doc: MarkdownDocument,
+  nodes: readonly Inline[],
+  options: MountOptions,
+  parent: Node,
+): void {
   for (const node of nodes) {
     switch (node.type) {
       case 'text':
@@ -102,7 +108,11 @@ function blockNode(doc: MarkdownDocument, block: Block, options: MountOptions): 
  * const fragment = mountMarkdown(document, parseMarkdown(answer), { cite: (n) => citeButton(n) });
  * bubble.replaceChildren(fragment);
  */
-export function mountMarkdown(doc: MarkdownDocument, blocks: readonly Block[], options: MountOptions = {}): DocumentFragment {
+export function mountMarkdown(
+  doc: MarkdownDocument,
+  blocks: readonly Block[],
+  options: MountOptions = {},
+): DocumentFragment {
   const fragment = doc.createDocumentFragment();
   for (const block of blocks) fragment.appendChild(blockNode(doc, block, options));
   return fragment;

@@ -22,6 +22,8 @@ export interface WidgetApi {
 
 /** How close to the bottom (px) the log must be for new text to keep it scrolled to the end. */
 const STICKY_SCROLL_PX = 48;
+/** Space kept above a followed turn, in px (the log's padding). */
+const FOLLOW_MARGIN_PX = 16;
 
 function iconButton(className: string, label: string, name: Parameters<typeof icon>[0]): HTMLButtonElement {
   return h('button', { type: 'button', class: className, 'aria-label': label, title: label }, icon(name));
@@ -41,11 +43,22 @@ export function createPanel(
   strings: Strings,
   connect: (onChange: (turns: readonly Turn[], changed: number | undefined) => void) => Conversation,
 ): WidgetApi {
-  const launcher = h('button', { type: 'button', class: 'kb-launcher', 'aria-expanded': 'false', 'aria-controls': 'kb-panel' });
+  const launcher = h('button', {
+    type: 'button',
+    class: 'kb-launcher',
+    'aria-expanded': 'false',
+    'aria-controls': 'kb-panel',
+  });
   const title = h('h2', { class: 'kb-title', id: 'kb-title' }, options.title ?? strings.title);
   const fresh = iconButton('kb-icon-button', strings.newConversation, 'plus');
   const closeButton = iconButton('kb-icon-button', strings.close, 'close');
-  const log = h('div', { class: 'kb-log', role: 'log', 'aria-live': 'polite', 'aria-label': strings.conversation, tabindex: '0' });
+  const log = h('div', {
+    class: 'kb-log',
+    role: 'log',
+    'aria-live': 'polite',
+    'aria-label': strings.conversation,
+    tabindex: '0',
+  });
   const input = h('textarea', {
     class: 'kb-input',
     id: 'kb-input',
@@ -68,7 +81,16 @@ export function createPanel(
     form,
     h('p', { class: 'kb-hint', id: 'kb-hint' }, strings.hint),
   );
-  const container = h('div', { class: `kb-root${options.position === 'bottom-left' ? ' kb-left' : ''}`, lang: options.language, dir: 'ltr' }, launcher, panel);
+  const container = h(
+    'div',
+    {
+      class: `kb-root${options.position === 'bottom-left' ? ' kb-left' : ''}`,
+      lang: options.language,
+      dir: 'ltr',
+    },
+    launcher,
+    panel,
+  );
   root.append(container);
 
   const elements = new Map<Turn, HTMLElement>();
@@ -78,6 +100,13 @@ export function createPanel(
 
   const nearBottom = (): boolean => log.scrollHeight - log.scrollTop - log.clientHeight < STICKY_SCROLL_PX;
   const scrollToEnd = (): void => void (log.scrollTop = log.scrollHeight);
+  /**
+   * Follows a growing answer, but never past the top of its turn: a long answer then stays readable from
+   * its first line while the rest arrives below.
+   */
+  const follow = (turn: HTMLElement): void => {
+    log.scrollTop = Math.min(log.scrollHeight - log.clientHeight, turn.offsetTop - FOLLOW_MARGIN_PX);
+  };
 
   function syncBusy(): void {
     const busy = conversation.busy;
@@ -106,13 +135,17 @@ export function createPanel(
     frame = 0;
     const stick = nearBottom();
     const turns = conversation.turns;
+    let last: HTMLElement | undefined;
     for (const index of pending) {
       const turn = turns[index];
       const old = turn && elements.get(turn);
-      if (turn && old) old.replaceWith(viewOf(turn, index));
+      if (turn && old) {
+        last = viewOf(turn, index);
+        old.replaceWith(last);
+      }
     }
     pending.clear();
-    if (stick) scrollToEnd();
+    if (stick && last) follow(last);
     syncBusy();
   }
 

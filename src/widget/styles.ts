@@ -99,7 +99,7 @@ svg { width: 20px; height: 20px; fill: none; stroke: currentColor; stroke-width:
 .kb-header :focus-visible { outline-color: var(--kb-on-primary); outline-offset: -2px; }
 
 .kb-log {
-  flex: 1; overflow-y: auto; overscroll-behavior: contain;
+  flex: 1; overflow-y: auto; overscroll-behavior: contain; position: relative;
   padding: 16px; display: flex; flex-direction: column; gap: 14px;
 }
 .kb-welcome { margin: auto 8px; text-align: center; color: var(--kb-muted); font-size: 14px; }

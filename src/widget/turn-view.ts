@@ -1,7 +1,8 @@
 import type { Source } from '../shared/protocol.ts';
 import { h } from './dom.ts';
 import { format, type Strings } from './i18n.ts';
-import { parseMarkdown, safeHref } from './markdown.ts';
+import { safeHref } from './markdown-inline.ts';
+import { parseMarkdown } from './markdown.ts';
 import { mountMarkdown } from './markdown-dom.ts';
 import type { Turn } from './storage.ts';
 
@@ -12,9 +13,21 @@ import type { Turn } from './storage.ts';
  */
 
 /** Error codes that mean "busy or down, try later" rather than "this request is wrong". */
-const BUSY = new Set(['upstream_unavailable', 'upstream_timeout', 'upstream_error', 'rate_limited', 'service_unavailable']);
+const BUSY = new Set([
+  'upstream_unavailable',
+  'upstream_timeout',
+  'upstream_error',
+  'rate_limited',
+  'service_unavailable',
+]);
 /** Error codes whose server message helps whoever embeds the widget (it names the setting or the kb). */
-const REJECTED = new Set(['not_found', 'invalid_request', 'forbidden', 'payload_too_large', 'embedder_mismatch']);
+const REJECTED = new Set([
+  'not_found',
+  'invalid_request',
+  'forbidden',
+  'payload_too_large',
+  'embedder_mismatch',
+]);
 
 function errorText(error: Turn['error'], strings: Strings): { text: string; details?: string } {
   const code = error?.code ?? 'network';
@@ -28,10 +41,12 @@ function sourceItem(source: Source): HTMLLIElement {
   const href = source.url ? safeHref(source.url) : undefined;
   const title = source.title || source.path;
   // Heading paths usually start with the document's own title, already shown above them.
-  const path = source.heading.split(' > ').filter((part, i) => !(i === 0 && part === title));
-  const where = [path.join(' › '), source.page ? `p. ${source.page}` : '']
-    .filter(Boolean)
-    .join(' · ');
+  const path = source.heading
+    .split(' > ')
+    .filter((part, i) => !(i === 0 && part === title))
+    // Headings keep their Markdown code spans; the backticks are noise in a one-line label.
+    .map((part) => part.replace(/`([^`]+)`/g, '$1'));
+  const where = [path.join(' › '), source.page ? `p. ${source.page}` : ''].filter(Boolean).join(' · ');
   return h(
     'li',
     { class: 'kb-source', value: String(source.index), tabindex: '-1' },
@@ -55,7 +70,11 @@ function reveal(item: HTMLElement): void {
 function answerView(turn: Turn, strings: Strings, onRetry: () => void): HTMLElement {
   const notFound = turn.found === false;
   const classes = ['kb-msg', 'kb-bot', notFound && 'kb-notfound', turn.status === 'error' && 'kb-failed'];
-  const bubble = h('div', { class: classes.filter(Boolean).join(' ') }, h('span', { class: 'kb-sr' }, `${strings.assistant}: `));
+  const bubble = h(
+    'div',
+    { class: classes.filter(Boolean).join(' ') },
+    h('span', { class: 'kb-sr' }, `${strings.assistant}: `),
+  );
   if (notFound) bubble.append(h('p', { class: 'kb-badge' }, strings.notFound));
 
   const shown = notFound ? [] : turn.sources;
@@ -66,11 +85,17 @@ function answerView(turn: Turn, strings: Strings, onRetry: () => void): HTMLElem
       const source = shown.find((s) => s.index === n);
       if (!item || !source) return undefined;
       const label = `${format(strings.source, { n })}: ${source.title || source.path}`;
-      const button = h('button', { type: 'button', class: 'kb-cite', 'aria-label': label, title: label }, String(n));
+      const button = h(
+        'button',
+        { type: 'button', class: 'kb-cite', 'aria-label': label, title: label },
+        String(n),
+      );
       button.addEventListener('click', () => reveal(item));
       return button;
     };
-    bubble.append(h('div', { class: 'kb-md' }, mountMarkdown(document, parseMarkdown(turn.answer), { cite })));
+    bubble.append(
+      h('div', { class: 'kb-md' }, mountMarkdown(document, parseMarkdown(turn.answer), { cite })),
+    );
   } else if (turn.status === 'streaming') {
     bubble.append(h('p', { class: 'kb-typing' }, strings.searching));
   }
@@ -85,7 +110,12 @@ function answerView(turn: Turn, strings: Strings, onRetry: () => void): HTMLElem
   }
   if (items.size > 0) {
     bubble.append(
-      h('div', { class: 'kb-sources' }, h('p', { class: 'kb-sources-title' }, strings.sources), h('ol', {}, ...items.values())),
+      h(
+        'div',
+        { class: 'kb-sources' },
+        h('p', { class: 'kb-sources-title' }, strings.sources),
+        h('ol', {}, ...items.values()),
+      ),
     );
   }
   return bubble;
