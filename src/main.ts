@@ -10,8 +10,7 @@ import { loadConfig, type Config } from './config.ts';
 import { describeEmbedder, type Embedder } from './embed/embedder.ts';
 import { embedderFromConfig } from './embed/from-config.ts';
 import { ConfigError } from './errors.ts';
-import { createChatModel, type ChatModel } from './llm/chat.ts';
-import { createOpenAIClient } from './llm/client.ts';
+import { chatModelFromConfig } from './llm/from-config.ts';
 import { createLogger, type Logger } from './log.ts';
 import { openSqliteStore } from './store/sqlite.ts';
 import type { Store } from './store/store.ts';
@@ -24,18 +23,6 @@ const SHUTDOWN_GRACE_MS = 10_000;
 function fail(message: string): never {
   process.stderr.write(`error: ${message}\n`);
   process.exit(1);
-}
-
-function chatModelFromConfig(config: Config): ChatModel | undefined {
-  const { apiKey, baseURL } = config.openai;
-  if (!apiKey) return undefined;
-  const client = createOpenAIClient({
-    apiKey,
-    ...(baseURL ? { baseURL } : {}),
-    timeoutMs: config.chat.timeoutMs,
-    maxRetries: config.chat.maxRetries,
-  });
-  return createChatModel(client, { concurrency: config.chat.concurrency, timeoutMs: config.chat.timeoutMs });
 }
 
 function logKnowledgeBases(store: Store, logger: Logger): void {

@@ -12,8 +12,7 @@ import { createApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import type { Embedder } from '../src/embed/embedder.ts';
 import { createLocalEmbedder } from '../src/embed/local.ts';
-import { createChatModel } from '../src/llm/chat.ts';
-import { createOpenAIClient } from '../src/llm/client.ts';
+import { chatModelFromConfig } from '../src/llm/from-config.ts';
 import { createLogger } from '../src/log.ts';
 import type { ErrorBody } from '../src/shared/protocol.ts';
 import { createSseParser, type SseMessage } from '../src/shared/sse-parse.ts';
@@ -75,20 +74,21 @@ export function createTestApp(kb: TestKnowledgeBase, options: TestAppOptions = {
   const config = loadConfig(
     {
       KB_PATH: join(kb.dir, 'kb.sqlite'),
-      ...(fake ? { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: fake.url, EMBEDDING_PROVIDER: 'local' } : {}),
+      // Tests fail fast unless they ask for retries or a longer deadline.
+      ...(fake
+        ? {
+            OPENAI_API_KEY: 'sk-test',
+            OPENAI_BASE_URL: fake.url,
+            EMBEDDING_PROVIDER: 'local',
+            LLM_MAX_RETRIES: '0',
+            LLM_TIMEOUT_MS: '5000',
+          }
+        : {}),
       ...options.env,
     },
     { envFile: false },
   );
-  const chat = fake
-    ? createChatModel(
-        createOpenAIClient({ apiKey: 'sk-test', baseURL: fake.url, timeoutMs: 5000, maxRetries: 0 }),
-        {
-          concurrency: 4,
-          timeoutMs: 5000,
-        },
-      )
-    : undefined;
+  const chat = chatModelFromConfig(config);
   const store = options.store ?? kb.store;
   const logLines: Record<string, unknown>[] = [];
   const logger = createLogger({ level: 'info', write: (line) => logLines.push(JSON.parse(line)) });

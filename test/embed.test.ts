@@ -175,12 +175,23 @@ describe('OpenAI embedder against the fake server', () => {
     expect(fake.requests).toHaveLength(1);
   });
 
-  it('maps a 500 that persists through the retries to 503', async () => {
+  it('maps a 500 that persists through the retries to 502, after retrying it', async () => {
     fake.enqueue('embeddings', { status: 500, retryAfterMs: 5, times: 3 });
     const error = await failure(embedder({ maxRetries: 2 }).embed(['hello']));
-    expect(error).toBeInstanceOf(UpstreamUnavailableError);
-    expect((error as AppError).status).toBe(503);
+    expect(error).toBeInstanceOf(UpstreamError);
+    expect((error as AppError).status).toBe(502);
     expect(fake.requests).toHaveLength(3);
+  });
+
+  it('maps a 429 or 503 that persists through the retries to 503', async () => {
+    for (const status of [429, 503]) {
+      fake.reset();
+      fake.enqueue('embeddings', { status, retryAfterMs: 5, times: 3 });
+      const error = await failure(embedder({ maxRetries: 2 }).embed(['hello']));
+      expect(error).toBeInstanceOf(UpstreamUnavailableError);
+      expect((error as AppError).status).toBe(503);
+      expect(fake.requests).toHaveLength(3);
+    }
   });
 
   it('maps a hanging provider to 504 after the timeout', async () => {

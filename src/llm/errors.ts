@@ -7,9 +7,13 @@ import {
 } from 'openai';
 import { AppError, UpstreamError, UpstreamTimeoutError, UpstreamUnavailableError } from '../errors.ts';
 
-/** Statuses the SDK retries (see client.ts): still failing after the retries means "unavailable". */
-function isTransientStatus(status: number): boolean {
-  return status === 408 || status === 409 || status === 429 || status >= 500;
+/**
+ * Statuses that mean "not now" (rate limited, overloaded, unavailable): still failing after the SDK's
+ * retries, they are 503 `upstream_unavailable`. Other 5xx (a provider bug, 500) are the provider answering
+ * with an error: 502 `upstream_error`, like a 4xx.
+ */
+function isUnavailableStatus(status: number): boolean {
+  return status === 408 || status === 409 || status === 429 || status === 503 || status === 529;
 }
 
 /** undici's errors when a connection drops mid-response (`terminated`) or cannot be made (`fetch failed`). */
@@ -29,10 +33,10 @@ function isAbortError(error: unknown): boolean {
  * - `APIUserAbortError` (our caller aborted, e.g. the browser went away) and a bare `AbortError` are
  *   rethrown as they are: a client disconnect is not an upstream failure.
  * - `APIConnectionTimeoutError` → `UpstreamTimeoutError` (504).
- * - `APIConnectionError`, a dropped connection, and 408/409/429/5xx still failing after the SDK's
- *   retries → `UpstreamUnavailableError` (503).
- * - Any other `APIError` (400, 401, 403, 404, 422, an error event inside a stream), other SDK errors and
- *   a stream event that is not JSON → `UpstreamError` (502), naming only the status.
+ * - `APIConnectionError`, a dropped connection, and 408/409/429/503/529 still failing after the SDK's
+ *   retries → `UpstreamUnavailableError` (503): rate limited or down.
+ * - Any other `APIError` (400, 401, 403, 404, 422, 500, 502, an error event inside a stream), other SDK
+ *   errors and a stream event that is not JSON → `UpstreamError` (502), naming only the status.
  * - An `AppError` is returned unchanged; anything else (a bug of ours) is rethrown unchanged, so it
  *   surfaces as a 500 rather than being blamed on the provider.
  *
@@ -52,7 +56,7 @@ export function mapProviderError(error: unknown): AppError {
     return new UpstreamUnavailableError(undefined, { cause: error });
   }
   if (error instanceof APIError) {
-    if (error.status !== undefined && isTransientStatus(error.status)) {
+    if (error.status !== undefined && isUnavailableStatus(error.status)) {
       return new UpstreamUnavailableError(
         `the model provider is unavailable (HTTP ${error.status}); try again shortly`,
         { cause: error },
