@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import * as sqliteVec from 'sqlite-vec';
 import { openSqliteStore } from '../src/store/sqlite.ts';
 import type { NewChunk } from '../src/store/store.ts';
+import { HAN, makeVocabulary, noisyCopy, prng, randomUnitVector, zipfSampler } from './synthetic.ts';
 
 /**
  * Store benchmark: insert throughput, query latency and vector recall of the SQLite store on seeded
@@ -71,97 +72,6 @@ export interface StoreBenchResult {
   /** Share of the exact 10 nearest that `searchVector(…, 10)` returns. */
   recallAt10: number;
   fileBytes: number;
-}
-
-/** mulberry32: small, fast, seeded; good enough for synthetic data. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/**
- * A normalised vector with Gaussian components (uniform direction on the sphere).
- *
- * @example
- * randomUnitVector(prng(1), 384).length // 384
- */
-export function randomUnitVector(random: () => number, dimensions: number): Float32Array {
-  const v = new Float32Array(dimensions);
-  let norm = 0;
-  for (let i = 0; i < dimensions; i++) {
-    const g = Math.sqrt(-2 * Math.log(random() || 1e-12)) * Math.cos(2 * Math.PI * random());
-    v[i] = g;
-    norm += g * g;
-  }
-  norm = Math.sqrt(norm);
-  for (let i = 0; i < dimensions; i++) v[i]! /= norm;
-  return v;
-}
-
-function noisyCopy(random: () => number, base: Float32Array, noise: number): Float32Array {
-  const v = randomUnitVector(random, base.length);
-  return normalise(base.map((x, i) => x + noise * v[i]!));
-}
-
-function normalise(v: Float32Array): Float32Array {
-  const norm = Math.hypot(...v);
-  return v.map((x) => x / norm);
-}
-
-const SYLLABLES = [
-  'ka',
-  'lo',
-  'mi',
-  're',
-  'su',
-  'ten',
-  'dor',
-  'vi',
-  'an',
-  'pel',
-  'qu',
-  'zo',
-  'ber',
-  'nix',
-  'ul',
-  'fa',
-];
-const HAN =
-  '知识库支持混合检索文档向量模型查询配置服务器索引数据用户系统问题答案搜索结果页面设置安装运行命令';
-
-function makeVocabulary(random: () => number, size: number): string[] {
-  const words = new Set<string>();
-  while (words.size < size) {
-    const n = 2 + Math.floor(random() * 3);
-    let w = '';
-    for (let i = 0; i < n; i++) w += SYLLABLES[Math.floor(random() * SYLLABLES.length)];
-    words.add(w);
-  }
-  return [...words];
-}
-
-/** Zipf(1) sampling by inverse CDF over a precomputed table. */
-function zipfSampler(random: () => number, n: number): () => number {
-  const cdf = new Float64Array(n);
-  let sum = 0;
-  for (let i = 0; i < n; i++) cdf[i] = sum += 1 / (i + 1);
-  return () => {
-    const x = random() * sum;
-    let lo = 0;
-    let hi = n - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (cdf[mid]! < x) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  };
 }
 
 interface Sample {

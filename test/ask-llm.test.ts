@@ -171,7 +171,7 @@ describe('POST /ask answered by a chat model', () => {
     try {
       const limited = createTestApp(kb, { chat: slow, env: { LLM_CONCURRENCY: '2' } }).app;
       const results = await Promise.all(
-        Array.from({ length: 6 }, () => postAsk(limited, { question: QUESTION }).then((r) => r.status)),
+        Array.from({ length: 6 }, async () => (await postAsk(limited, { question: QUESTION })).status),
       );
       expect(results).toEqual([200, 200, 200, 200, 200, 200]);
       expect(slow.maxInFlight('chat')).toBe(2);

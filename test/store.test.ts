@@ -3,41 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { EmbedderInfo } from '../src/embed/embedder.ts';
 import { SCHEMA_VERSION } from '../src/store/migrations.ts';
 import { openSqliteStore } from '../src/store/sqlite.ts';
-import { StatementCache } from '../src/store/statements.ts';
-import { TextSearch } from '../src/store/text-search.ts';
-import { MIN_CANDIDATES } from '../src/store/vector-search.ts';
-import type { NewChunk, NewDocument, Store } from '../src/store/store.ts';
-
-const DIMS = 8;
-const embedder: EmbedderInfo = { provider: 'local', model: 'test-v1', dimensions: DIMS };
-
-/** A unit vector along axis `axis`, optionally tilted towards axis `axis + 1`. */
-function unit(axis: number, tilt = 0): Float32Array {
-  const v = new Float32Array(DIMS);
-  v[axis % DIMS] = 1;
-  v[(axis + 1) % DIMS] = tilt;
-  const norm = Math.hypot(...v);
-  return v.map((x) => x / norm);
-}
-
-function doc(docPath: string, hash = `hash-of-${docPath}`): NewDocument {
-  return {
-    path: docPath,
-    title: docPath.toUpperCase(),
-    hash,
-    size: 100,
-    mtimeMs: 1700000000000.5,
-    format: 'markdown',
-    metadata: { lang: 'en' },
-  };
-}
-
-function chunk(ordinal: number, text: string, vector: Float32Array, heading = ''): NewChunk {
-  return { ordinal, heading, text, tokenCount: text.length, textHash: `th-${text}`, vector };
-}
+import type { Store } from '../src/store/store.ts';
+import { DIMS, chunk, doc, embedder, unit } from './store-fixture.ts';
 
 let dir: string;
 let file: string;
@@ -81,80 +50,6 @@ describe('sqlite store', () => {
     expect(first).toMatchObject({ path: 'guide/intro.md', title: 'GUIDE/INTRO.MD', documentId: record.id });
     expect(second).toMatchObject({ text: 'Install the server with npm.', page: null });
     expect(store.stats(kb.id)).toEqual({ documents: 1, chunks: 2, tokens: 28 + 23 });
-  });
-
-  it('finds the nearest chunk by cosine distance, closest first', () => {
-    const kb = store.createKnowledgeBase('docs', embedder, {});
-    store.replaceDocument(kb.id, doc('a.md'), [
-      chunk(0, 'far', unit(4)),
-      chunk(1, 'near', unit(2, 0.1)),
-      chunk(2, 'exact', unit(2)),
-    ]);
-    const hits = store.searchVector(kb.id, unit(2), 3);
-    expect(store.getChunks(hits.map((h) => h.chunkId)).map((c) => c.text)).toEqual(['exact', 'near', 'far']);
-    expect(hits[0]!.distance).toBeCloseTo(0, 5);
-    expect(hits[2]!.distance).toBeCloseTo(1, 5);
-    expect(store.searchVector(kb.id, unit(2), 0)).toEqual([]);
-  });
-
-  it('full-text search stems English words', () => {
-    const kb = store.createKnowledgeBase('docs', embedder, {});
-    store.replaceDocument(kb.id, doc('a.md'), [
-      chunk(0, 'The configuration lives in a YAML file.', unit(0)),
-      chunk(1, 'Nothing relevant here at all.', unit(1)),
-    ]);
-    const [configChunk] = store.getChunks(store.searchText(kb.id, 'configure', 5).map((h) => h.chunkId));
-    expect(configChunk?.ordinal).toBe(0);
-    expect(store.searchText(kb.id, 'configured files', 5)).toHaveLength(1);
-    expect(store.searchText(kb.id, 'the of and', 5)).toEqual([]);
-  });
-
-  it('full-text search finds Chinese words inside runs of Chinese text', () => {
-    const kb = store.createKnowledgeBase('docs', embedder, {});
-    store.replaceDocument(kb.id, doc('zh.md'), [
-      chunk(0, '这个知识库支持混合检索', unit(0)),
-      chunk(1, '今天天气很好', unit(1)),
-    ]);
-    for (const query of ['知识库', '检索', '如何进行混合检索？']) {
-      const hits = store.searchText(kb.id, query, 5);
-      expect(hits.length, query).toBeGreaterThan(0);
-      expect(store.getChunks([hits[0]!.chunkId])[0]?.ordinal, query).toBe(0);
-    }
-  });
-
-  it('ranks a match in the heading and scores higher-is-better', () => {
-    const kb = store.createKnowledgeBase('docs', embedder, {});
-    store.replaceDocument(kb.id, doc('a.md'), [
-      chunk(0, 'Some words about other matters and proxies.', unit(0), 'Network'),
-      chunk(1, 'Some words about other matters.', unit(1), 'Proxy settings'),
-      chunk(2, 'Unrelated text.', unit(2), 'Misc'),
-    ]);
-    const hits = store.searchText(kb.id, 'proxy', 5);
-    expect(hits).toHaveLength(2);
-    expect(store.getChunks([hits[0]!.chunkId])[0]?.heading).toBe('Proxy settings');
-    expect(hits[0]!.score).toBeGreaterThan(hits[1]!.score);
-    expect(hits[1]!.score).toBeGreaterThan(0);
-  });
-
-  it('user text with FTS5 syntax is searched as words, never parsed', () => {
-    const kb = store.createKnowledgeBase('docs', embedder, {});
-    store.replaceDocument(kb.id, doc('a.md'), [chunk(0, 'near the column of parentheses', unit(0))]);
-    const queries = [
-      '"unbalanced',
-      'a AND OR NOT b',
-      'pre*',
-      'NEAR(a b, 3)',
-      '(foo',
-      'heading: text',
-      '^start',
-      '-x +y',
-      "it's",
-      '*',
-      '""',
-      'col:*',
-    ];
-    for (const query of queries) expect(() => store.searchText(kb.id, query, 5), query).not.toThrow();
-    expect(store.searchText(kb.id, 'NEAR(column, 3)', 5)).toHaveLength(1);
   });
 
   it('replacing a document removes its old chunks from both indexes', () => {
@@ -337,62 +232,6 @@ describe('sqlite store', () => {
     store.close();
     store = openSqliteStore(':memory:');
   });
-  it('a knowledge base larger than the candidate pool still finds the nearest chunks exactly scored', () => {
-    const dims = 64;
-    const kb = store.createKnowledgeBase('big', { ...embedder, dimensions: dims }, {});
-    let seed = 42;
-    const random = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32 - 0.5;
-    const normalised = (v: Float32Array) => v.map((x) => x / Math.hypot(...v));
-    const vectors = Array.from({ length: MIN_CANDIDATES * 3 }, () =>
-      normalised(Float32Array.from({ length: dims }, random)),
-    );
-    for (let d = 0; d < vectors.length / 100; d++) {
-      const slice = vectors.slice(d * 100, (d + 1) * 100);
-      store.replaceDocument(
-        kb.id,
-        doc(`d${d}.md`),
-        slice.map((v, i) => chunk(i, `d${d} c${i}`, v)),
-      );
-    }
-    const cosineDistance = (a: Float32Array, b: Float32Array) =>
-      1 - a.reduce((sum, x, i) => sum + x * b[i]!, 0);
-
-    for (const target of [0, 777, vectors.length - 1]) {
-      const query = normalised(vectors[target]!.map((x) => x + random() * 0.02));
-      const hits = store.searchVector(kb.id, query, 10);
-      const [best] = store.getChunks([hits[0]!.chunkId]);
-      expect(best?.text).toBe(`d${Math.floor(target / 100)} c${target % 100}`);
-      expect(hits[0]!.distance).toBeCloseTo(cosineDistance(query, vectors[target]!), 5);
-      expect(hits.map((h) => h.distance)).toEqual([...hits.map((h) => h.distance)].sort((a, b) => a - b));
-    }
-  });
-
-  it("another connection's writes are seen by the next search", () => {
-    const kb = store.createKnowledgeBase('docs', embedder, {});
-    store.replaceDocument(kb.id, doc('a.md'), [chunk(0, 'walrus', unit(0))]);
-    expect(store.searchVector(kb.id, unit(0), 1)).toHaveLength(1);
-    expect(store.searchText(kb.id, 'walrus penguin', 5)).toHaveLength(1);
-
-    const other = openSqliteStore(file);
-    other.replaceDocument(kb.id, doc('a.md'), [chunk(0, 'penguin', unit(3))]);
-    other.replaceDocument(kb.id, doc('b.md'), [chunk(0, 'penguin too', unit(5))]);
-    other.close();
-
-    const hits = store.searchVector(kb.id, unit(0), 5);
-    expect(
-      store
-        .getChunks(hits.map((h) => h.chunkId))
-        .map((c) => c.text)
-        .sort(),
-    ).toEqual(['penguin', 'penguin too']);
-    expect(store.searchText(kb.id, 'walrus', 5)).toEqual([]);
-    expect(store.searchText(kb.id, 'penguin', 5)).toHaveLength(2);
-    expect(store.stats(kb.id)).toEqual({
-      documents: 2,
-      chunks: 2,
-      tokens: 'penguin'.length + 'penguin too'.length,
-    });
-  });
 
   it('stats follow replacements and deletions', () => {
     const kb = store.createKnowledgeBase('docs', embedder, {});
@@ -403,30 +242,5 @@ describe('sqlite store', () => {
     expect(store.stats(kb.id)).toEqual({ documents: 2, chunks: 2, tokens: 5 + 2 });
     store.deleteDocument(kb.id, 'b.md');
     expect(store.stats(kb.id)).toEqual({ documents: 1, chunks: 1, tokens: 5 });
-  });
-
-  it('a full-text query over budget keeps its rarest terms', () => {
-    const kb = store.createKnowledgeBase('docs', embedder, {});
-    const common = Array.from({ length: 6 }, (_, i) => chunk(i, `common filler number ${i}`, unit(i)));
-    store.replaceDocument(kb.id, doc('a.md'), [...common, chunk(6, 'common and rare walrus', unit(6))]);
-    const db = new Database(file);
-    const search = new TextSearch(new StatementCache(db), { postingsBudget: 3 });
-    const revision = store.getKnowledgeBase('docs')!.revision;
-
-    expect(search.search(kb.id, revision, 'common walrus', 10).map((h) => h.chunkId)).toHaveLength(1);
-    expect(search.search(kb.id, revision, 'common', 10)).toHaveLength(7);
-    expect(store.searchText(kb.id, 'common walrus', 10)).toHaveLength(7);
-    db.close();
-  });
-  it('chunks and queries without a direction (zero vectors) are never vector hits', () => {
-    const kb = store.createKnowledgeBase('docs', embedder, {});
-    store.replaceDocument(kb.id, doc('a.md'), [
-      chunk(0, '---', new Float32Array(DIMS)),
-      chunk(1, 'text', unit(1)),
-    ]);
-    const hits = store.searchVector(kb.id, unit(2), 5);
-    expect(store.getChunks(hits.map((h) => h.chunkId)).map((c) => c.text)).toEqual(['text']);
-    expect(hits[0]!.distance).toBeCloseTo(1, 5);
-    expect(store.searchVector(kb.id, new Float32Array(DIMS), 5)).toEqual([]);
   });
 });

@@ -1,0 +1,192 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import OpenAI from 'openai';
+import { ingestDirectory } from '../ingest/run.ts';
+import { createApp } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
+import { createLocalEmbedder } from '../src/embed/local.ts';
+import { chatModelFromConfig } from '../src/llm/from-config.ts';
+import { createLogger } from '../src/log.ts';
+import { openSqliteStore } from '../src/store/sqlite.ts';
+import { startFakeOpenAI, type FakeOpenAI } from '../test/fake-openai.ts';
+import { percentile, round } from './stats.ts';
+
+const SAMPLE = join(import.meta.dirname, '..', 'data', 'sample');
+const QUESTIONS = [
+  'How do I rebuild a knowledge base?',
+  'Which port does the server listen on by default?',
+  'How do I embed the chat widget in an internal site?',
+  '如何重建知识库？',
+  '流式输出有哪些事件？',
+  'What does upstream_unavailable mean?',
+];
+
+export interface Latency {
+  p50Ms: number;
+  p95Ms: number;
+}
+
+async function time(n: number, run: (i: number) => Promise<unknown>): Promise<Latency> {
+  for (let i = 0; i < 20; i++) await run(i);
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await run(i);
+    times.push(performance.now() - t);
+  }
+  return { p50Ms: round(percentile(times, 50)), p95Ms: round(percentile(times, 95)) };
+}
+
+/**
+ * `/ask` latency in-process (`app.request`, no sockets) over the sample knowledge base: extractive, and with
+ * a fake model that answers at once; the fake's own round trip, called directly with the SDK, is measured
+ * too so the service's overhead can be read as the difference.
+ */
+export async function benchAskLatency(): Promise<{
+  extractive: Latency;
+  llm: Latency;
+  modelAlone: Latency;
+  overheadP50Ms: number;
+}> {
+  const dir = mkdtempSync(join(tmpdir(), 'kb-bench-ask-'));
+  const fake = await startFakeOpenAI({ reply: 'Use --rebuild to start from scratch [1].' });
+  const store = openSqliteStore(join(dir, 'kb.sqlite'));
+  try {
+    const embedder = createLocalEmbedder();
+    await ingestDirectory({ dir: SAMPLE, kb: 'default', store, embedder });
+    const logger = createLogger({ level: 'silent' });
+    const build = (env: Record<string, string>) => {
+      const config = loadConfig({ EMBEDDING_PROVIDER: 'local', LLM_MAX_RETRIES: '0', ...env }, { envFile: false });
+      const answer = { store, embedder, chat: chatModelFromConfig(config), config };
+      return createApp({ answer, store, config, logger });
+    };
+    const ask = (app: ReturnType<typeof build>) => async (i: number) => {
+      const res = await app.request('/ask', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ question: QUESTIONS[i % QUESTIONS.length] }),
+      });
+      if (res.status !== 200) throw new Error(`/ask answered ${res.status}`);
+      await res.text();
+    };
+    const extractive = await time(300, ask(build({})));
+    const llm = await time(300, ask(build({ OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: fake.url })));
+    const client = new OpenAI({ apiKey: 'sk-bench', baseURL: fake.url, maxRetries: 0 });
+    const modelAlone = await time(300, async () => {
+      const stream = await client.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'hi' }],
+        stream: true,
+        stream_options: { include_usage: true },
+      });
+      for await (const chunk of stream) void chunk;
+    });
+    return { extractive, llm, modelAlone, overheadP50Ms: round(llm.p50Ms - modelAlone.p50Ms) };
+  } finally {
+    store.close();
+    await fake.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function startServer(env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: join(import.meta.dirname, '..'),
+    env: { ...process.env, ...env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let buffered = '';
+    child.stdout!.on('data', (data: Buffer) => {
+      buffered += data.toString();
+      const match = /"msg":"listening","url":"([^"]+)"/.exec(buffered);
+      if (match) resolve(match[1]!);
+    });
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+  // Stop reading logs: at hundreds of requests a second they would cost the bench process CPU.
+  child.stdout!.removeAllListeners('data');
+  child.stdout!.resume();
+  return { url, child };
+}
+
+export interface ThroughputRow {
+  mode: string;
+  clients: number;
+  seconds: number;
+  requests: number;
+  errors: number;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+/**
+ * Requests per second of non-streamed `/ask` through a real server process (`src/main.ts`) on loopback,
+ * with `clients` concurrent keep-alive clients for `seconds`, extractive and with a fake model that answers
+ * at once (served from this process). Bounded in time and count: it stops by itself.
+ */
+export async function benchAskThroughput(clients: number, seconds: number): Promise<ThroughputRow[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'kb-bench-rps-'));
+  const kbPath = join(dir, 'kb.sqlite');
+  const store = openSqliteStore(kbPath);
+  await ingestDirectory({ dir: SAMPLE, kb: 'default', store, embedder: createLocalEmbedder() });
+  store.close();
+  let fake: FakeOpenAI | undefined;
+  const rows: ThroughputRow[] = [];
+  try {
+    fake = await startFakeOpenAI({ reply: 'Use --rebuild to start from scratch [1].' });
+    const modes: Array<[string, Record<string, string>]> = [
+      ['extractive', { KB_PATH: kbPath, EMBEDDING_PROVIDER: 'local', OPENAI_API_KEY: '' }],
+      [
+        'llm (instant fake model)',
+        { KB_PATH: kbPath, EMBEDDING_PROVIDER: 'local', OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: fake.url },
+      ],
+    ];
+    for (const [mode, env] of modes) {
+      const { url, child } = await startServer(env);
+      try {
+        const deadline = performance.now() + seconds * 1000;
+        const times: number[] = [];
+        let errors = 0;
+        const worker = async (w: number) => {
+          for (let i = w; performance.now() < deadline; i += clients) {
+            const t = performance.now();
+            const res = await fetch(`${url}/ask`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify({ question: QUESTIONS[i % QUESTIONS.length] }),
+            }).catch(() => undefined);
+            if (res?.status === 200) await res.text();
+            else {
+              errors += 1;
+              await res?.text();
+            }
+            times.push(performance.now() - t);
+          }
+        };
+        const started = performance.now();
+        await Promise.all(Array.from({ length: clients }, (_, w) => worker(w)));
+        const elapsed = (performance.now() - started) / 1000;
+        rows.push({
+          mode,
+          clients,
+          seconds: round(elapsed, 1),
+          requests: times.length,
+          errors,
+          requestsPerSecond: Math.round(times.length / elapsed),
+          p50Ms: round(percentile(times, 50)),
+          p99Ms: round(percentile(times, 99)),
+        });
+      } finally {
+        child.kill('SIGTERM');
+      }
+    }
+  } finally {
+    await fake?.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return rows;
+}
