@@ -2,7 +2,8 @@ import { countTokens as referenceCl100k } from 'gpt-tokenizer/encoding/cl100k_ba
 import { countTokens as referenceO200k, decode, encode } from 'gpt-tokenizer/encoding/o200k_base';
 import { describe, expect, it } from 'vitest';
 import { detectLanguage } from '../src/text/language.ts';
-import { ftsMatchExpression, queryTerms, segmentForIndex } from '../src/text/segment.ts';
+import { orExpression } from '../src/store/text-search.ts';
+import { queryTerms, segmentForIndex } from '../src/text/segment.ts';
 import {
   countJoined,
   countTokens,
@@ -249,45 +250,36 @@ describe('segmentForIndex', () => {
 });
 
 describe('queryTerms', () => {
-  it('drops English stop words and expands CJK into unigrams and bigrams', () => {
-    expect(queryTerms('How do I rebuild the 知识库?')).toEqual(['rebuild', '知', '知识', '识', '识库', '库']);
+  it('drops English stop words and searches CJK runs by their bigrams', () => {
+    expect(queryTerms('How do I rebuild the 知识库?')).toEqual(['rebuild', '知识', '识库']);
     expect(queryTerms('the and of')).toEqual([]);
   });
 
-  it('splits mixed-script words and ignores punctuation', () => {
-    expect(queryTerms('vue组件怎么用！')).toEqual([
-      'vue',
-      '组',
-      '组件',
-      '件',
-      '件怎',
-      '怎',
-      '怎么',
-      '么',
-      '么用',
-      '用',
-    ]);
+  it('keeps a one-character CJK word, splits mixed-script words and ignores punctuation', () => {
+    expect(queryTerms('vue组件怎么用！')).toEqual(['vue', '组件', '件怎', '怎么', '么用']);
     expect(queryTerms('Vue 3.0 和 React')).toEqual(['vue', '3', '0', '和', 'react']);
     expect(queryTerms('！？。…')).toEqual([]);
   });
 
   it('handles Japanese and caps the number of terms', () => {
-    expect(queryTerms('設定')).toEqual(['設', '設定', '定']);
+    expect(queryTerms('設定を変更')).toEqual(['設定', '定を', 'を変', '変更']);
     expect(queryTerms('知'.repeat(10) + '识'.repeat(200)).length).toBeLessThanOrEqual(64);
+  });
+
+  it('every query term of a CJK text is a term of its index form', () => {
+    const text = '这个知识库支持混合检索，设定を変更できます';
+    const indexed = new Set(segmentForIndex(text).split(/\s+/));
+    for (const term of queryTerms(text)) expect(indexed.has(term)).toBe(true);
   });
 });
 
-describe('ftsMatchExpression', () => {
+describe('orExpression', () => {
   it('quotes every term so that no user text is read as FTS5 syntax', () => {
-    expect(ftsMatchExpression('rebuild 知识')).toBe('"rebuild" OR "知" OR "知识" OR "识"');
-    const expression = ftsMatchExpression('say "hi" NEAR(bar*, 2) -x ^y col:z')!;
+    expect(orExpression(queryTerms('rebuild 知识'))).toBe('"rebuild" OR "知识"');
+    const expression = orExpression(queryTerms('say "hi" NEAR(bar*, 2) -x ^y col:z'));
     // Only quoted terms joined by OR remain: no bare quote, star, column filter or NEAR operator.
     expect(expression).toMatch(/^"[^"]+"(?: OR "[^"]+")*$/);
     expect(expression).not.toMatch(/\*|\^|:|\(/);
-  });
-
-  it('returns null when nothing searchable is left', () => {
-    expect(ftsMatchExpression('the of ?!')).toBeNull();
-    expect(ftsMatchExpression('')).toBeNull();
+    expect(orExpression(['a"b'])).toBe('"a""b"');
   });
 });

@@ -1,4 +1,4 @@
-import { meaningTerms } from '../text/segment.ts';
+import { queryTerms } from '../text/segment.ts';
 
 const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
 /** Inflections stripped before matching, so "configured" matches "configuration" (longest first). */
@@ -17,7 +17,7 @@ function escapeRegExp(text: string): string {
 
 /**
  * A test of how much of a question a passage covers: the share (0 to 1) of the question's meaningful terms
- * (see `meaningTerms`) found in the passage. Latin terms match at a word start after light stemming; CJK
+ * (see `queryTerms`: CJK bigrams, so common single characters like 的 and 是 count for nothing) found in the passage. Latin terms match at a word start after light stemming; CJK
  * bigrams match anywhere. This is the full-text relevance signal: unlike a BM25 or fused score it means the
  * same thing for every query and corpus, so one threshold (`MIN_TERM_COVERAGE`) can be set for all.
  *
@@ -26,7 +26,7 @@ function escapeRegExp(text: string): string {
  * coverage('Use --rebuild to rebuild the knowledge base from scratch.') // 1
  */
 export function termCoverage(question: string): (passage: string) => number {
-  const terms = meaningTerms(question);
+  const terms = queryTerms(question);
   const tests = terms.map((term) =>
     CJK.test(term)
       ? (text: string) => text.includes(term)

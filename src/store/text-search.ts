@@ -38,7 +38,7 @@ interface FrequencyCache {
 
 /**
  * The FTS5 query for these terms: each quoted (so no user text is read as FTS5 syntax), OR-joined.
- * The same form as `ftsMatchExpression`, which takes raw text rather than chosen terms.
+ * Kept terms come from `queryTerms`, so index and query segment CJK text alike.
  *
  * @example
  * orExpression(['rebuild', '知识']) // '"rebuild" OR "知识"'
