@@ -43,8 +43,10 @@ export interface SqliteStoreOptions {
 }
 
 /**
- * Opens (creating if needed, parent directory included) a SQLite database as a `Store`, loads
- * sqlite-vec and migrates the schema. `:memory:` gives a private in-memory database.
+ * Opens (creating if needed, parent directory included) the service's SQLite database, loads sqlite-vec
+ * and migrates the schema. `:memory:` gives a private in-memory database. Other SQLite-backed stores of the
+ * service (keys, conversations, ...) are built over the same connection; `openSqliteStore` is the usual
+ * way to get the knowledge-base `Store`.
  *
  * Connection settings: WAL (readers never block the writer or each other), `synchronous=NORMAL` (durable
  * at checkpoints; a power cut loses at most the last transactions, never consistency), foreign keys on,
@@ -52,11 +54,10 @@ export interface SqliteStoreOptions {
  * failing on a lock upgrade.
  *
  * @example
- * const store = openSqliteStore('data/kb.sqlite');
- * const kb = store.createKnowledgeBase('docs', { provider: 'local', model: 'hash-v1', dimensions: 384 }, {});
- * store.close();
+ * const db = openSqliteDatabase('data/kb.sqlite');
+ * const store = sqliteStore(db);
  */
-export function openSqliteStore(file: string, options: SqliteStoreOptions = {}): Store {
+export function openSqliteDatabase(file: string, options: SqliteStoreOptions = {}): Database.Database {
   const readonly = options.readonly ?? false;
   const inMemory = file === ':memory:';
   if (!inMemory && readonly && !fs.existsSync(file)) {
@@ -80,7 +81,27 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     db.close();
     throw error;
   }
+  return db;
+}
+
+/**
+ * The knowledge-base `Store` over an open database (see `openSqliteDatabase`). Its `close()` closes the
+ * connection.
+ */
+export function sqliteStore(db: Database.Database): Store {
   return new SqliteStore(db);
+}
+
+/**
+ * Opens the database and returns its knowledge-base `Store`.
+ *
+ * @example
+ * const store = openSqliteStore('data/kb.sqlite');
+ * const kb = store.createKnowledgeBase('docs', { provider: 'local', model: 'hash-v1', dimensions: 384 }, {});
+ * store.close();
+ */
+export function openSqliteStore(file: string, options: SqliteStoreOptions = {}): Store {
+  return sqliteStore(openSqliteDatabase(file, options));
 }
 
 /** The `Store` over one better-sqlite3 connection; see `migrations.ts` for the schema. */
