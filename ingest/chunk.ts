@@ -16,18 +16,23 @@
  * repeat their header and separator rows in every chunk holding their rows. Consecutive chunks of one
  * section share about `overlapTokens` of whole trailing sentences (prose only, never across headings).
  *
+ * Where each step lives: markdown-blocks.ts reads the blocks, sections.ts turns them into sections of
+ * units (1 to 3), src/text/sentences.ts cuts sentences; this file packs units into chunks, with overlap.
+ *
  * Cost: every sentence (or list item, row, fence) is measured once; a chunk's exact token count is then
  * made from its units' counts, reading only the text around their joins (countJoined). Linear in the
  * document; no text is re-counted as a chunk grows.
  */
-import {
-  countJoined,
-  countTokens,
-  measureTokens,
-  truncateToTokens,
-  type MeasuredText,
-} from '../src/text/tokens.ts';
+import { splitAtTokens, splitToFit } from '../src/text/sentences.ts';
+import { countJoined, countTokens, measureTokens, type MeasuredText } from '../src/text/tokens.ts';
+import { fenceParts, splitIntoSections, type Section, type Unit } from './sections.ts';
 
+/**
+ * How chunkDocument sizes chunks; every field is optional there and defaults to defaultChunkOptions.
+ *
+ * @example
+ * const options: ChunkOptions = { ...defaultChunkOptions, maxTokens: 200 };
+ */
 export interface ChunkOptions {
   /** Most o200k_base tokens in a chunk's embedText, heading prefix included; a hard limit. Default 400, at least 16. */
   maxTokens: number;
@@ -37,13 +42,25 @@ export interface ChunkOptions {
   minTokens: number;
 }
 
-/** 400-token chunks with 60 tokens (15%) of overlap, no trailing piece under 40 tokens where avoidable. */
+/**
+ * 400-token chunks with 60 tokens (15%) of overlap, no trailing piece under 40 tokens where avoidable.
+ *
+ * @example
+ * chunkDocument(doc, { ...defaultChunkOptions, overlapTokens: 0 }) // no overlap, other defaults kept
+ */
 export const defaultChunkOptions: ChunkOptions = Object.freeze({
   maxTokens: 400,
   overlapTokens: 60,
   minTokens: 40,
 });
 
+/**
+ * A chunk of a document, before it is embedded and stored.
+ *
+ * @example
+ * const [chunk]: DraftChunk[] = chunkDocument({ title: 'FAQ', text: 'Short answer.' });
+ * chunk // { ordinal: 0, heading: '', text: 'Short answer.', embedText: 'FAQ\n\nShort answer.', tokenCount: 5 }
+ */
 export interface DraftChunk {
   /** 0-based position in the document. */
   ordinal: number;
@@ -59,452 +76,9 @@ export interface DraftChunk {
   page?: number;
 }
 
-/** A piece of a section that packing never splits. */
-interface Unit {
-  /** The text and its tokens, measured once: chunks count as the sum of their units plus their joins. */
-  measured: MeasuredText;
-  /** What joins it to the unit before it in the same chunk. */
-  sep: string;
-  /** Index in the document's text where it starts, for page numbers. */
-  offset: number;
-  /** `part`: one part of a fence over the budget, always a chunk of its own. Only prose overlaps. */
-  kind: 'prose' | 'code' | 'row' | 'part';
-  /** For table rows: the header and separator rows, repeated in each chunk holding rows of the table. */
-  table?: MeasuredText;
-}
-
-interface Line {
-  text: string;
-  offset: number;
-}
-
-const FENCE = /^([ \t]*)(`{3,}|~{3,})(.*)$/;
-const HEADING = /^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$/;
-const RULE = /^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$/;
-const LIST_ITEM = /^[ \t]*(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)/;
-const TABLE_SEPARATOR = /^[ \t]*\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*$/;
-const BLANK = /^[ \t]*$/;
-const CLOSERS = `)\\]"'’”»」』）】》`;
-/** Latin ends need whitespace and no lowercase after (so "e.g. this" and "Vue.js" stay whole); CJK ends need nothing. */
-const SENTENCE_END = new RegExp(
-  `[.!?]+[${CLOSERS}]*(?=\\s+[^\\s\\p{Ll}])|[。！？；]+[${CLOSERS}]*|…+[${CLOSERS}]*(?!\\s*\\p{Ll})`,
-  'gu',
-);
-const CLAUSE_END = /[,;:]+(?=\s)|[，、；：]+/gu;
-const WORD = /\S+/gu;
-/** Words whose period does not end a sentence (lower-cased, without the final period). */
-const ABBREVIATIONS = new Set('e.g i.e vs cf mr mrs ms dr prof fig approx'.split(' '));
-const LATIN_WORD_CHAR = /[\p{L}\p{N}\p{M}_]/u;
-const CJK_CHAR = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
-
-/** Trailing spaces dropped and inner runs collapsed; lines indented like code keep their spacing. */
-function tidy(line: string): string {
-  const trimmed = line.replace(/[ \t]+$/, '');
-  return /^(?: {4}|\t)/.test(trimmed) ? trimmed : trimmed.replace(/(?<=\S)(?:[ \t]{2,}|\t)/g, ' ');
-}
-
-function fenceOpen(text: string): RegExpExecArray | null {
-  const match = FENCE.exec(text);
-  // A backtick fence's info string cannot hold backticks (that is inline code on one line).
-  return match && !(match[2]!.startsWith('`') && match[3]!.includes('`')) ? match : null;
-}
-
-function isFenceClose(text: string, marker: string): boolean {
-  const s = text.trim();
-  return s.length >= marker.length && s[0] === marker[0] && /^(`+|~+)$/.test(s);
-}
-
-function isTableStart(lines: Line[], i: number): boolean {
-  const next = lines[i + 1]?.text;
-  return (
-    next !== undefined && lines[i]!.text.includes('|') && next.includes('|') && TABLE_SEPARATOR.test(next)
-  );
-}
-
-function startsBlock(lines: Line[], i: number): boolean {
-  const text = lines[i]!.text;
-  return fenceOpen(text) !== null || HEADING.test(text) || RULE.test(text) || isTableStart(lines, i);
-}
-
-function headingText(raw: string): string {
-  return raw
-    .replace(/(?:^|[ \t]+)#+[ \t]*$/, '') // closing hashes
-    .replace(/[ \t]*\{#[^}]*\}$/, '') // custom anchors: "Setup {#setup}"
-    .replace(/\s+/g, ' ')
-    .trim();
-}
-
-/** Spans [start, end) of `text` cut after each match of `ends`, trimmed, empty ones dropped. */
-function spansAfter(text: string, ends: RegExp): [number, number][] {
-  const spans: [number, number][] = [];
-  let start = 0;
-  const push = (end: number) => {
-    let a = start;
-    let b = end;
-    while (a < b && /\s/.test(text[a]!)) a++;
-    while (b > a && /\s/.test(text[b - 1]!)) b--;
-    if (b > a) spans.push([a, b]);
-    start = end;
-  };
-  for (const match of text.matchAll(ends)) {
-    if (match[0] === '.') {
-      let from = match.index;
-      while (from > 0 && !/\s/.test(text[from - 1]!)) from--;
-      const word = text.slice(from, match.index).toLowerCase();
-      // "e.g. This", "Dr. Smith", initials ("J. Smith") do not end sentences.
-      if (ABBREVIATIONS.has(word) || /^\p{L}$/u.test(word)) continue;
-    }
-    push(match.index + match[0].length);
-  }
-  push(text.length);
-  return spans;
-}
-
-function gapSep(gap: string): string {
-  return gap.includes('\n') ? '\n' : gap.length > 0 ? ' ' : '';
-}
-
+/** A separator between units costs one token at most: '\n', '\n\n' and ' ' each are one token. */
 function sepTokens(sep: string): number {
   return sep === '' ? 0 : 1;
-}
-
-interface Piece {
-  start: number;
-  end: number;
-  tokens: number;
-}
-
-/** Cuts `text` (over `limit` tokens) at clauses, else words, else tokens; pieces are spans of `text`. */
-function splitOversized(text: string, limit: number, level = 0): Piece[] {
-  if (level >= 2) return splitByTokens(text, limit);
-  const spans =
-    level === 0
-      ? spansAfter(text, CLAUSE_END)
-      : [...text.matchAll(WORD)].map((m) => [m.index, m.index + m[0].length] as [number, number]);
-  if (spans.length <= 1) return splitOversized(text, limit, level + 1);
-  const pieces: Piece[] = [];
-  let current: Piece | undefined;
-  for (const [start, end] of spans) {
-    const tokens = countTokens(text.slice(start, end));
-    if (tokens > limit) {
-      if (current) pieces.push(current);
-      current = undefined;
-      for (const p of splitOversized(text.slice(start, end), limit, level + 1)) {
-        pieces.push({ start: start + p.start, end: start + p.end, tokens: p.tokens });
-      }
-    } else if (current && current.tokens + tokens + 1 <= limit) {
-      current = { start: current.start, end, tokens: current.tokens + tokens + 1 };
-    } else {
-      if (current) pieces.push(current);
-      current = { start, end, tokens };
-    }
-  }
-  if (current) pieces.push(current);
-  return pieces;
-}
-
-/** Cuts at token boundaries, backing off to the last place that is not inside a Latin word. */
-function splitByTokens(text: string, limit: number, exact = false): Piece[] {
-  const pieces: Piece[] = [];
-  let pos = 0;
-  while (pos < text.length) {
-    // A window keeps each step proportional to the limit, not to the rest of the text; it grows when it
-    // holds fewer than `limit` tokens (long tokens: runs of spaces or symbols).
-    let cut = 0;
-    for (let size = limit * 4; ; size *= 2) {
-      const window = text.slice(pos, pos + size);
-      cut = truncateToTokens(window, limit).length;
-      if (cut < window.length || pos + size >= text.length) break;
-    }
-    if (cut === 0) cut = String.fromCodePoint(text.codePointAt(pos)!).length;
-    if (pos + cut < text.length) {
-      for (let i = cut; i > 0; i--) {
-        const before = text[pos + i - 1]!;
-        const after = text[pos + i]!;
-        if (/[\uDC00-\uDFFF]/.test(after)) continue;
-        if (
-          !(LATIN_WORD_CHAR.test(before) && LATIN_WORD_CHAR.test(after)) ||
-          CJK_CHAR.test(before) ||
-          CJK_CHAR.test(after)
-        ) {
-          cut = i;
-          break;
-        }
-      }
-      // One giant word: cut at the token boundary, but never between the halves of a surrogate pair.
-      if (/[\uDC00-\uDFFF]/.test(text[pos + cut] ?? '')) cut = cut > 1 ? cut - 1 : 2;
-    }
-    const piece = text.slice(pos, pos + cut);
-    const start = exact ? pos : pos + (piece.length - piece.trimStart().length);
-    const end = exact ? pos + cut : pos + piece.trimEnd().length;
-    if (end > start) pieces.push({ start, end, tokens: countTokens(text.slice(start, end)) });
-    pos += cut;
-  }
-  return pieces;
-}
-
-/** Sentences of a paragraph or list item as units; `offsetAt` maps an index in `text` to the document. */
-function proseUnits(text: string, sep: string, limit: number, offsetAt: (i: number) => number): Unit[] {
-  const units: Unit[] = [];
-  let previousEnd = -1;
-  for (const [start, end] of spansAfter(text, SENTENCE_END)) {
-    const sentence = text.slice(start, end);
-    const measured = measureTokens(sentence);
-    if (measured.tokens <= limit) {
-      const joint = previousEnd < 0 ? sep : gapSep(text.slice(previousEnd, start));
-      units.push({ measured, sep: joint, offset: offsetAt(start), kind: 'prose' });
-      previousEnd = end;
-      continue;
-    }
-    for (const piece of splitOversized(sentence, limit)) {
-      const from = start + piece.start;
-      const joint = previousEnd < 0 ? sep : gapSep(text.slice(previousEnd, from));
-      const pieceText = text.slice(from, start + piece.end);
-      units.push({ measured: measureTokens(pieceText), sep: joint, offset: offsetAt(from), kind: 'prose' });
-      previousEnd = start + piece.end;
-    }
-  }
-  return units;
-}
-
-/** A paragraph's or item's lines as one text, with a map from its indices back to the document. */
-function joinLines(lines: Line[]): { text: string; offsetAt: (i: number) => number } {
-  const starts: number[] = [];
-  let text = '';
-  for (const line of lines) {
-    if (text) text += '\n';
-    starts.push(text.length);
-    text += tidy(line.text);
-  }
-  const offsetAt = (i: number) => {
-    // The last line starting at or before i (binary search: paragraphs of PDFs can have thousands of lines).
-    let lo = 0;
-    let hi = starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (starts[mid]! <= i) lo = mid;
-      else hi = mid - 1;
-    }
-    return lines[lo]!.offset + (i - starts[lo]!);
-  };
-  return { text, offsetAt };
-}
-
-/** A fence over the budget as parts of whole lines, each re-opened and closed: valid Markdown on its own. */
-function fenceParts(open: string, body: Line[], close: string, limit: number, minTokens: number): Unit[] {
-  const frame = countTokens(`${open}\n${close}`) + 1;
-  // A huge info string could leave no room for code: keep only the fence marker then.
-  const marker = FENCE.exec(open)?.[2] ?? open;
-  if (frame > limit / 2 && open !== marker) return fenceParts(marker, body, close, limit, minTokens);
-  const room = Math.max(2, limit - frame);
-  const parts: { lines: string[]; tokens: number; offset: number }[] = [];
-  const add = (text: string, tokens: number, offset: number) => {
-    const last = parts.at(-1);
-    if (last && last.tokens + tokens <= room) {
-      last.lines.push(text);
-      last.tokens += tokens;
-    } else parts.push({ lines: [text], tokens, offset });
-  };
-  for (const line of body) {
-    const tokens = countTokens(line.text) + 1;
-    if (tokens <= room) add(line.text, tokens, line.offset);
-    else {
-      for (const p of splitByTokens(line.text, room - 1, true)) {
-        parts.push({ lines: [line.text.slice(p.start, p.end)], tokens: p.tokens + 1, offset: line.offset });
-      }
-    }
-  }
-  // Avoid a stub at the end: move lines back from the part before while they fit.
-  const last = parts.at(-1);
-  const before = parts.at(-2);
-  while (last && before && last.tokens < minTokens && before.lines.length > 1) {
-    const moved = countTokens(before.lines.at(-1)!) + 1;
-    if (last.tokens + moved > room) break;
-    last.lines.unshift(before.lines.pop()!);
-    last.tokens += moved;
-    before.tokens -= moved;
-  }
-  return parts.map((p) => ({
-    measured: measureTokens([open, ...p.lines, close].join('\n')),
-    sep: '\n\n',
-    offset: p.offset,
-    kind: 'part' as const,
-  }));
-}
-
-interface SectionFrame {
-  heading: string;
-  /** The heading-path line and a blank line, or '' when there is neither title nor heading. */
-  prefix: string;
-  /** Tokens left for the body after the prefix. */
-  budget: number;
-}
-
-/** The title leads the path unless the path already starts with it ("# Install Guide" as first heading). */
-function sectionFrame(path: string[], title: string, maxTokens: number): SectionFrame {
-  const parts = title && title.toLowerCase() !== path[0]?.toLowerCase() ? [title, ...path] : path;
-  let line = parts.join(' > ');
-  let tokens = countTokens(line ? `${line}\n\n` : '');
-  // Absurdly long headings must still leave half the chunk to the body.
-  if (tokens > maxTokens / 2) {
-    line = truncateToTokens(line, Math.floor(maxTokens / 2) - 2).trimEnd();
-    tokens = countTokens(line ? `${line}\n\n` : '');
-  }
-  return { heading: path.join(' > '), prefix: line ? `${line}\n\n` : '', budget: maxTokens - tokens };
-}
-
-interface Section extends SectionFrame {
-  units: Unit[];
-}
-
-function splitLines(text: string): Line[] {
-  const lines: Line[] = [];
-  for (let pos = 0; pos <= text.length;) {
-    let end = text.indexOf('\n', pos);
-    if (end < 0) end = text.length;
-    const cr = end > pos && text.charCodeAt(end - 1) === 13;
-    lines.push({ text: text.slice(pos, cr ? end - 1 : end), offset: pos });
-    pos = end + 1;
-  }
-  return lines;
-}
-
-function tableUnits(header: Line[], rows: Line[], sep: string, budget: number): Unit[] {
-  const measuredHeader = measureTokens(header.map((l) => tidy(l.text).trim()).join('\n'));
-  // A header too big to repeat is kept once, as if it were rows.
-  const room = budget - measuredHeader.tokens - 1;
-  const table = room >= budget / 4 ? measuredHeader : undefined;
-  const lines = table ? rows : [...header, ...rows];
-  const units: Unit[] = [];
-  const push = (measured: MeasuredText, offset: number) => {
-    const unit: Unit = { measured, sep: units.length ? '\n' : sep, offset, kind: 'row' };
-    if (table) unit.table = table;
-    units.push(unit);
-  };
-  for (const row of lines) {
-    const rowText = tidy(row.text).trim();
-    const measured = measureTokens(rowText);
-    const limit = table ? room : budget;
-    if (measured.tokens <= limit) push(measured, row.offset);
-    else
-      for (const p of splitOversized(rowText, limit))
-        push(measureTokens(rowText.slice(p.start, p.end)), row.offset);
-  }
-  if (units.length === 0)
-    units.push({ measured: measuredHeader, sep, offset: header[0]!.offset, kind: 'row' });
-  return units;
-}
-
-function listUnits(items: { lines: Line[]; blankBefore: boolean }[], sep: string, budget: number): Unit[] {
-  const units: Unit[] = [];
-  items.forEach((item, k) => {
-    const { text, offsetAt } = joinLines(item.lines);
-    const itemSep = k === 0 ? sep : item.blankBefore ? '\n\n' : '\n';
-    const measured = measureTokens(text);
-    // An item is kept whole when it fits; a huge one is cut between its sentences like a paragraph.
-    if (measured.tokens <= budget)
-      units.push({ measured, sep: itemSep, offset: item.lines[0]!.offset, kind: 'prose' });
-    else for (const unit of proseUnits(text, itemSep, budget, offsetAt)) units.push(unit);
-  });
-  return units;
-}
-
-/** Reads the blocks of the document into sections of units; a heading starts a new section. */
-function parseSections(text: string, title: string, options: ChunkOptions): Section[] {
-  const lines = splitLines(text);
-  const sections: Section[] = [];
-  const headings: { level: number; text: string }[] = [];
-  let section: Section | undefined;
-  let blank = true;
-  const add = (make: (sep: string, budget: number) => Unit[]) => {
-    let target = section;
-    if (!target) {
-      const path = headings.map((h) => h.text).filter(Boolean);
-      target = section = { ...sectionFrame(path, title, options.maxTokens), units: [] };
-      sections.push(target);
-    }
-    const sep = target.units.length === 0 ? '' : blank ? '\n\n' : '\n';
-    for (const unit of make(sep, target.budget)) target.units.push(unit);
-    blank = false;
-  };
-  let i = 0;
-  while (i < lines.length) {
-    const line = lines[i]!;
-    if (BLANK.test(line.text)) {
-      blank = true;
-      i++;
-      continue;
-    }
-    const fence = fenceOpen(line.text);
-    const heading = fence ? null : HEADING.exec(line.text);
-    let j = i + 1;
-    if (fence) {
-      const marker = fence[2]!;
-      while (j < lines.length && !isFenceClose(lines[j]!.text, marker)) j++;
-      // An unclosed fence runs to the end of the document (as in CommonMark); we close it.
-      const close = j < lines.length ? lines[j]!.text.trimEnd() : fence[1]! + marker;
-      const open = line.text.trimEnd();
-      let bodyEnd = j;
-      if (j === lines.length) while (bodyEnd > i + 1 && BLANK.test(lines[bodyEnd - 1]!.text)) bodyEnd--;
-      const body = lines.slice(i + 1, bodyEnd);
-      add((sep, budget) => {
-        const measured = measureTokens([open, ...body.map((l) => l.text), close].join('\n'));
-        if (measured.tokens <= budget) return [{ measured, sep, offset: line.offset, kind: 'code' }];
-        return fenceParts(open, body, close, budget, options.minTokens);
-      });
-      j++;
-    } else if (heading) {
-      const level = heading[1]!.length;
-      while (headings.length > 0 && headings.at(-1)!.level >= level) headings.pop();
-      headings.push({ level, text: headingText(heading[2] ?? '') });
-      section = undefined;
-    } else if (RULE.test(line.text)) {
-      blank = true;
-    } else if (isTableStart(lines, i)) {
-      j = i + 2;
-      while (
-        j < lines.length &&
-        !BLANK.test(lines[j]!.text) &&
-        lines[j]!.text.includes('|') &&
-        !startsBlock(lines, j)
-      )
-        j++;
-      const rows = lines.slice(i + 2, j);
-      add((sep, budget) => tableUnits([line, lines[i + 1]!], rows, sep, budget));
-    } else if (LIST_ITEM.test(line.text)) {
-      const items: { lines: Line[]; blankBefore: boolean }[] = [];
-      let sawBlank = false;
-      for (j = i; j < lines.length; j++) {
-        const next = lines[j]!;
-        if (BLANK.test(next.text)) {
-          sawBlank = true;
-          continue;
-        }
-        if (startsBlock(lines, j)) break;
-        const isItem = LIST_ITEM.test(next.text);
-        // After a blank line only another item or an indented continuation keeps the list going.
-        if (!isItem && sawBlank && !/^[ \t]{2,}\S/.test(next.text)) break;
-        if (isItem || items.length === 0) items.push({ lines: [], blankBefore: sawBlank });
-        else if (sawBlank) items.at(-1)!.lines.push({ text: '', offset: next.offset });
-        items.at(-1)!.lines.push(next);
-        sawBlank = false;
-      }
-      add((sep, budget) => listUnits(items, sep, budget));
-      blank = sawBlank;
-    } else {
-      while (
-        j < lines.length &&
-        !BLANK.test(lines[j]!.text) &&
-        !LIST_ITEM.test(lines[j]!.text) &&
-        !startsBlock(lines, j)
-      )
-        j++;
-      const { text: paragraph, offsetAt } = joinLines(lines.slice(i, j));
-      add((sep, budget) => proseUnits(paragraph, sep, budget, offsetAt));
-    }
-    i = j;
-  }
-  return sections;
 }
 
 /** Units [from, start) repeat the end of the previous chunk; [start, end) are new. */
@@ -593,7 +167,7 @@ function emitOversized(
     const lines = text.split('\n').map((l) => ({ text: l, offset: unit.offset }));
     pieces = fenceParts(lines[0]!.text, lines.slice(1, -1), lines.at(-1)!.text, limit, 0);
   } else {
-    const cuts = limit >= 8 ? splitOversized(text, limit) : splitByTokens(text, Math.max(1, limit));
+    const cuts = limit >= 8 ? splitToFit(text, limit) : splitAtTokens(text, Math.max(1, limit));
     pieces = cuts.map((p) => ({ ...unit, measured: measureTokens(text.slice(p.start, p.end)) }));
   }
   for (const piece of pieces) {
@@ -706,7 +280,7 @@ export function chunkDocument(
   const resolved = resolveOptions(options);
   const title = doc.title.replace(/\s+/g, ' ').trim();
   const drafts: Draft[] = [];
-  for (const section of parseSections(doc.text, title, resolved)) chunkSection(section, resolved, drafts);
+  for (const section of splitIntoSections(doc.text, title, resolved)) chunkSection(section, resolved, drafts);
   return drafts.map(({ offset, ...draft }, ordinal) => {
     const chunk: DraftChunk = { ordinal, ...draft };
     if (doc.pageOffsets) chunk.page = pageAt(doc.pageOffsets, offset);

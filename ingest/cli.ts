@@ -55,7 +55,6 @@ export async function runIngestCli(argv: string[], io: CliIO): Promise<number> {
   const unknown = Object.keys(parsed).filter((k) => !KNOWN_FLAGS.has(k) && !(k in args));
   const problems = [
     ...unknown.map((k) => `unknown option --${k}`),
-    ...(parsed._.length === 0 ? ['missing the folder to ingest'] : []),
     ...(parsed._.length > 1 ? [`one folder at a time (got ${parsed._.length})`] : []),
     ...(typeof parsed.kb !== 'string' || parsed.kb === '' ? ['--kb needs a name'] : []),
   ];
