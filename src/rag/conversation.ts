@@ -1,0 +1,116 @@
+import { InvalidRequestError, NotFoundError } from '../errors.ts';
+import type { HistoryMessage } from '../shared/protocol.ts';
+import type { Conversation, ConversationStore, ConversationWithMessages } from '../store/conversations.ts';
+import type { AnswerEvent, AnswerInput } from './answer.ts';
+
+/**
+ * Answers one turn of a server-side conversation: the history comes from the store, the turn is stored
+ * once the answer is complete, and the `done` response carries the `conversationId`. A failed or
+ * cancelled answer stores nothing (and a new conversation is only created when its first turn is done),
+ * so the stored history never holds a question without its answer.
+ */
+
+/**
+ * Answers one question: `answerQuestion` over its deps, or the service's answerer (cache, metrics) with
+ * the same shape, so a conversation turn goes through whatever path `/ask` uses.
+ */
+export type AnswerFn = (
+  input: AnswerInput,
+  options?: { signal?: AbortSignal },
+) => AsyncGenerator<AnswerEvent>;
+
+export interface ConversationTurn extends Omit<AnswerInput, 'history'> {
+  /** Continue this conversation; absent: start one. */
+  conversationId: string | undefined;
+  /** History sent by the client; only allowed when starting a conversation. */
+  history: HistoryMessage[];
+  /** The API key asking (null when the service runs open); only it may continue its conversations. */
+  owner: string | null;
+}
+
+/**
+ * The conversation `id` if `owner` may use it. Another key's conversation is "not found", not "forbidden",
+ * so ids cannot be probed.
+ *
+ * @throws NotFoundError for an unknown id, a deleted (expired) conversation or another owner's
+ * @example
+ * const conversation = findOwnConversation(conversations, id, null);
+ */
+export function findOwnConversation(
+  conversations: ConversationStore,
+  id: string,
+  owner: string | null,
+): ConversationWithMessages {
+  const conversation = conversations.get(id);
+  if (!conversation || conversation.owner !== owner)
+    throw new NotFoundError(`conversation "${id}" not found`);
+  return conversation;
+}
+
+function historyOf(conversation: ConversationWithMessages): HistoryMessage[] {
+  return conversation.messages.map((m) => ({ role: m.role, content: m.content }));
+}
+
+/**
+ * `answer` within a conversation: the same events, with `conversationId` on the `done` response.
+ * The stored history is trimmed to the token budget by the prompt like any history.
+ *
+ * @throws NotFoundError for a conversation that is unknown or not the owner's, InvalidRequestError when
+ *   `history` is sent with a `conversationId` or the conversation belongs to another knowledge base, and
+ *   everything `answerQuestion` throws
+ * @example
+ * const answer: AnswerFn = (input, options) => answerQuestion(deps, input, options);
+ * for await (const event of answerInConversation(answer, conversations, { ...input, conversationId, owner: null })) {}
+ */
+export async function* answerInConversation(
+  answer: AnswerFn,
+  conversations: ConversationStore,
+  turn: ConversationTurn,
+  options: { signal?: AbortSignal } = {},
+): AsyncGenerator<AnswerEvent> {
+  const { conversationId, owner, ...input } = turn;
+  let existing: Conversation | undefined;
+  let history = turn.history;
+  if (conversationId !== undefined) {
+    if (turn.history.length > 0) {
+      throw new InvalidRequestError('history: must not be sent with conversationId (the server keeps it)');
+    }
+    const conversation = findOwnConversation(conversations, conversationId, owner);
+    if (conversation.kb !== turn.kb) {
+      throw new InvalidRequestError(
+        `kb: conversation "${conversationId}" is about knowledge base "${conversation.kb}"`,
+      );
+    }
+    existing = conversation;
+    history = historyOf(conversation);
+  }
+  for await (const event of answer({ ...input, history }, options)) {
+    if (event.type !== 'done') {
+      yield event;
+      continue;
+    }
+    const conversation = existing ?? conversations.create(event.response.kb, owner);
+    // A conversation started from client history (the widget's) keeps it, so continuing sees the same.
+    conversations.appendMessages(conversation.id, [
+      ...(existing ? [] : turn.history),
+      { role: 'user', content: input.question },
+      { role: 'assistant', content: event.response.answer, sources: event.response.sources },
+    ]);
+    yield { type: 'done', response: { ...event.response, conversationId: conversation.id } };
+  }
+}
+
+/**
+ * `answer` bound to one conversation turn, in `answer`'s own shape, so a route can hand it to code that
+ * expects an answerer.
+ *
+ * @example
+ * const turnAnswer = inConversation(answer, conversations, { conversationId: undefined, owner: null });
+ */
+export function inConversation(
+  answer: AnswerFn,
+  conversations: ConversationStore,
+  turn: Pick<ConversationTurn, 'conversationId' | 'owner'>,
+): AnswerFn {
+  return (input, options) => answerInConversation(answer, conversations, { ...input, ...turn }, options);
+}
