@@ -1,5 +1,14 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { ingestDirectory, type IngestSummary } from '../ingest/run.ts';
@@ -102,7 +111,9 @@ export async function benchIngest(evalDocs: string | undefined): Promise<{
           rows.push(row(`${name} (Markdown)`, dir, await ingestOnce(dir, work, name), md));
         }
       }
-      rows.push(row('all of shared/eval/docs (md, pdf, docx)', evalDocs, await ingestOnce(evalDocs, work, 'all')));
+      rows.push(
+        row('all of shared/eval/docs (md, pdf, docx)', evalDocs, await ingestOnce(evalDocs, work, 'all')),
+      );
     } else {
       markdownSources.push(join(import.meta.dirname, '..', 'data', 'sample'));
     }

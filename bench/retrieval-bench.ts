@@ -66,7 +66,11 @@ export async function benchRetrieval(sizes: number[], sources: string[]): Promis
       const next = random(size);
       const pick = () => pool[Math.floor(next() * pool.length)]!;
       const started = performance.now();
-      const kb = store.createKnowledgeBase('bench', { provider: 'local', model: embedder.model, dimensions: 384 }, {});
+      const kb = store.createKnowledgeBase(
+        'bench',
+        { provider: 'local', model: embedder.model, dimensions: 384 },
+        {},
+      );
       const perDocument = 100;
       for (let d = 0; d * perDocument < size; d++) {
         const texts = Array.from({ length: Math.min(perDocument, size - d * perDocument) }, () =>
@@ -83,7 +87,15 @@ export async function benchRetrieval(sizes: number[], sources: string[]): Promis
         }));
         store.replaceDocument(
           kb.id,
-          { path: `doc-${d}.md`, title: `Document ${d}`, hash: String(d), size: 0, mtimeMs: 0, format: 'markdown', metadata: {} },
+          {
+            path: `doc-${d}.md`,
+            title: `Document ${d}`,
+            hash: String(d),
+            size: 0,
+            mtimeMs: 0,
+            format: 'markdown',
+            metadata: {},
+          },
           chunks,
         );
       }

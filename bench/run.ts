@@ -30,7 +30,9 @@ if (only.has('ingest')) {
   console.table(ingest.rows);
   const markdown = ingest.rows.filter((r) => /Markdown/.test(r.corpus));
   for (const row of markdown) {
-    console.log(`${row.corpus}: ${row.megabytesPerSecond} MB/s — target ≥ 2 MB/s: ${verdict(row.megabytesPerSecond >= 2)}`);
+    console.log(
+      `${row.corpus}: ${row.megabytesPerSecond} MB/s — target ≥ 2 MB/s: ${verdict(row.megabytesPerSecond >= 2)}`,
+    );
   }
   const re = ingest.unchangedReingest;
   console.log(
@@ -42,7 +44,11 @@ if (only.has('ingest')) {
 
 if (only.has('retrieval')) {
   section('Retrieval latency, local embedder (embed question + vector + BM25 + fusion + relevance)');
-  const sources = [join(EVAL_DOCS, 'vue-docs-en'), join(EVAL_DOCS, 'vue-docs-zh-cn'), join(import.meta.dirname, '..', 'data', 'sample')];
+  const sources = [
+    join(EVAL_DOCS, 'vue-docs-en'),
+    join(EVAL_DOCS, 'vue-docs-zh-cn'),
+    join(import.meta.dirname, '..', 'data', 'sample'),
+  ];
   const rows = await benchRetrieval([10_000, 100_000], sources);
   console.table(rows);
   const big = rows.find((r) => r.chunks === 100_000);
@@ -53,13 +59,21 @@ if (only.has('retrieval')) {
 if (only.has('ask')) {
   section('/ask in process (app.request), sample knowledge base');
   const latency = await benchAskLatency();
-  console.table({ extractive: latency.extractive, 'llm (instant fake)': latency.llm, 'fake model alone': latency.modelAlone });
-  console.log(`/ask overhead excluding the model, p50: ${latency.overheadP50Ms} ms — target ≤ 5 ms: ${verdict(latency.overheadP50Ms <= 5)}`);
+  console.table({
+    extractive: latency.extractive,
+    'llm (instant fake)': latency.llm,
+    'fake model alone': latency.modelAlone,
+  });
+  console.log(
+    `/ask overhead excluding the model, p50: ${latency.overheadP50Ms} ms — target ≤ 5 ms: ${verdict(latency.overheadP50Ms <= 5)}`,
+  );
   section('/ask throughput, real server process on loopback, non-streamed');
   const throughput = await benchAskThroughput(16, 10);
   console.table(throughput);
   for (const row of throughput) {
-    console.log(`${row.mode}: ${row.requestsPerSecond} req/s — target ≥ 500: ${verdict(row.requestsPerSecond >= 500)}`);
+    console.log(
+      `${row.mode}: ${row.requestsPerSecond} req/s — target ≥ 500: ${verdict(row.requestsPerSecond >= 500)}`,
+    );
   }
   summary.ask = { latency, throughput };
 }

@@ -8,16 +8,27 @@ import type { CliIO } from './cli.ts';
 import { evaluateBeir } from './eval.ts';
 
 const args = {
-  dir: { type: 'positional', description: 'BEIR-layout folder (corpus.jsonl, queries.jsonl, qrels/test.tsv)', required: true },
+  dir: {
+    type: 'positional',
+    description: 'BEIR-layout folder (corpus.jsonl, queries.jsonl, qrels/test.tsv)',
+    required: true,
+  },
   kb: { type: 'string', description: 'Knowledge base to build (default beir-<folder>)', valueHint: 'NAME' },
   k: { type: 'string', description: 'Metric cut-off', default: '10' },
-  db: { type: 'string', description: 'SQLite file for evaluation knowledge bases', default: 'data/eval.sqlite' },
+  db: {
+    type: 'string',
+    description: 'SQLite file for evaluation knowledge bases',
+    default: 'data/eval.sqlite',
+  },
   limit: { type: 'string', description: 'Evaluate only the first N judged queries' },
 } satisfies ArgsDef;
 
 /** `eval DIR [--kb NAME] [--k 10]`: retrieval quality of the configured embedder on a BEIR set. */
 export const evalCommand = defineCommand({
-  meta: { name: 'eval', description: 'Ingest a BEIR-layout set and print nDCG, recall and MRR as one JSON line.' },
+  meta: {
+    name: 'eval',
+    description: 'Ingest a BEIR-layout set and print nDCG, recall and MRR as one JSON line.',
+  },
   args,
 });
 
@@ -33,7 +44,9 @@ export async function runEvalCli(argv: string[], io: CliIO): Promise<number> {
   const k = Number(parsed.k);
   const limit = parsed.limit === undefined ? undefined : Number(parsed.limit);
   if (parsed._.length !== 1 || !Number.isInteger(k) || k < 1 || (limit !== undefined && !(limit > 0))) {
-    io.stderr.write(`eval: give one folder; --k and --limit take positive whole numbers\n\n${await renderUsage(evalCommand)}\n`);
+    io.stderr.write(
+      `eval: give one folder; --k and --limit take positive whole numbers\n\n${await renderUsage(evalCommand)}\n`,
+    );
     return 2;
   }
   const dir = resolve(parsed._[0]!);

@@ -4,7 +4,13 @@ import { basename, extname, join } from 'node:path';
 import pLimit from 'p-limit';
 import { assertSameEmbedder } from '../src/embed/create.ts';
 import type { Embedder, EmbedderInfo } from '../src/embed/embedder.ts';
-import type { DocumentRecord, KnowledgeBase, KnowledgeBaseSettings, NewChunk, Store } from '../src/store/store.ts';
+import type {
+  DocumentRecord,
+  KnowledgeBase,
+  KnowledgeBaseSettings,
+  NewChunk,
+  Store,
+} from '../src/store/store.ts';
 import { chunkDocument, defaultChunkOptions, type ChunkOptions } from './chunk.ts';
 import { loaderFor } from './loaders/registry.ts';
 import { walkFiles } from './walk.ts';
@@ -146,7 +152,9 @@ export async function ingestDirectory(options: IngestOptions): Promise<IngestSum
         try {
           const fileStat = await stat(absolute);
           const sameStat =
-            previous !== undefined && previous.size === fileStat.size && previous.mtimeMs === fileStat.mtimeMs;
+            previous !== undefined &&
+            previous.size === fileStat.size &&
+            previous.mtimeMs === fileStat.mtimeMs;
           if (sameStat && !rechunkAll) return record(path, 'unchanged');
           const bytes = await readFile(absolute);
           const hash = createHash('sha256').update(bytes).digest('hex');
@@ -158,7 +166,9 @@ export async function ingestDirectory(options: IngestOptions): Promise<IngestSum
           if (dryRun || !kb) return record(path, status);
           if (bytes.length === 0) throw new Error('empty file');
 
-          const loaded = await entry.load(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), { path });
+          const loaded = await entry.load(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), {
+            path,
+          });
           const title = loaded.title.trim() || basename(path, extname(path));
           const drafts = chunkDocument({ ...loaded, title }, chunkOptions);
           if (drafts.length === 0) {

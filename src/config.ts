@@ -110,8 +110,35 @@ const schema = z.object({
    * service's own origin and loopback origins (local development) are always allowed.
    */
   WIDGET_ORIGINS: list,
+  /**
+   * With a chat model, rewrite a follow-up question (one with history) into a standalone search query with
+   * one short model call before retrieval; `false` searches with the previous question joined to the new one.
+   */
+  QUERY_REWRITE: z
+    .enum(['true', 'false'], { error: 'expected true or false' })
+    .default('true')
+    .transform((v) => v === 'true'),
+  /** Server-side conversations (`/ask`'s `conversationId`) idle longer than this many days are deleted. */
+  CONVERSATION_RETENTION_DAYS: num(0.001, 36_500).default(30),
+  /** Without any API key: requests per minute from one client address; 0 for no limit. */
+  OPEN_IP_RPM: int(0, 1_000_000).default(30),
+  /** Without any API key: requests per UTC day from one client address; 0 for no limit. */
+  OPEN_IP_DAILY_LIMIT: int(0, 100_000_000).default(1000),
+  /** Requests per minute one visitor (client address) may make with one widget key; 0 for no limit. */
+  WIDGET_CLIENT_RPM: int(0, 1_000_000).default(6),
+  /** Take the client address from the first `X-Forwarded-For` entry (behind a reverse proxy only). */
+  TRUST_PROXY: z
+    .enum(['true', 'false'], { error: 'expected true or false' })
+    .default('false')
+    .transform((v) => v === 'true'),
   /** `debug`, `info`, `warn`, `error` or `silent`. */
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  /** Longest an answer is served from the cache, in seconds; 0 turns the answer cache off. */
+  CACHE_TTL_SECONDS: int(0, 30 * 24 * 3600).default(3600),
+  /** Most answers kept in the (in-memory) answer cache; the least recently used are dropped first. */
+  CACHE_MAX_ENTRIES: int(1, 1_000_000).default(1000),
+  /** A file of words (one per line, `#` comments) that make `/ask` refuse a question with 400 `content_blocked`. */
+  SENSITIVE_WORDS_FILE: optionalString,
 });
 
 type Env = Record<string, string | undefined>;
@@ -146,7 +173,11 @@ export interface Config {
     contextWindow: number | undefined;
     maxQuestionChars: number;
     maxHistoryMessages: number;
+    /** Rewrite follow-ups into standalone search queries with the chat model (`QUERY_REWRITE`, default true). */
+    queryRewrite: boolean;
   };
+  /** Days a conversation may stay idle before it is deleted (`CONVERSATION_RETENTION_DAYS`, default 30). */
+  conversations: { retentionDays: number };
   chat: {
     model: string;
     allowedModels: string[];
@@ -163,6 +194,15 @@ export interface Config {
   /** Browser origins allowed to call the API besides our own and loopback ones (`WIDGET_ORIGINS`). */
   widgetOrigins: string[];
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /**
+   * Limits besides each key's own (`OPEN_IP_RPM` 30, `OPEN_IP_DAILY_LIMIT` 1000, `WIDGET_CLIENT_RPM` 6; 0 is
+   * no limit) and where the client address comes from (`TRUST_PROXY`, default false).
+   */
+  access: { openIpRpm: number; openIpDailyLimit: number; widgetClientRpm: number; trustProxy: boolean };
+  /** The answer cache: `ttlSeconds` 0 means off (`CACHE_TTL_SECONDS`, `CACHE_MAX_ENTRIES`). */
+  cache: { ttlSeconds: number; maxEntries: number };
+  /** Words read from `SENSITIVE_WORDS_FILE` (none without it); a question containing one is refused. */
+  sensitiveWords: string[];
 }
 
 /** Reads `.env` (if present) under the given environment: the environment wins. */
@@ -184,7 +224,9 @@ function withEnvFile(env: Env, envFile: string | undefined): Env {
 export function loadConfig(env: Env = process.env, options: { envFile?: string | false } = {}): Config {
   const merged = withEnvFile(env, options.envFile === false ? undefined : (options.envFile ?? '.env'));
   // Empty values mean "use the default", so `PORT=` in a .env file is not an invalid port.
-  const raw = Object.fromEntries(Object.entries(merged).filter(([, v]) => v !== undefined && v.trim() !== ''));
+  const raw = Object.fromEntries(
+    Object.entries(merged).filter(([, v]) => v !== undefined && v.trim() !== ''),
+  );
   raw.OPENAI_BASE_URL ??= raw.OPENAI_API_BASE;
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
@@ -196,6 +238,14 @@ export function loadConfig(env: Env = process.env, options: { envFile?: string |
   if (!systemPrompt && e.SYSTEM_PROMPT_FILE) {
     if (existsSync(e.SYSTEM_PROMPT_FILE)) systemPrompt = readFileSync(e.SYSTEM_PROMPT_FILE, 'utf8').trim();
     else issues.push(`SYSTEM_PROMPT_FILE: no such file: ${e.SYSTEM_PROMPT_FILE}`);
+  }
+  let sensitiveWords: string[] = [];
+  if (e.SENSITIVE_WORDS_FILE) {
+    if (existsSync(e.SENSITIVE_WORDS_FILE)) {
+      sensitiveWords = parseWordList(readFileSync(e.SENSITIVE_WORDS_FILE, 'utf8'));
+    } else {
+      issues.push(`SENSITIVE_WORDS_FILE: no such file: ${e.SENSITIVE_WORDS_FILE}`);
+    }
   }
   if (e.CHUNK_OVERLAP_TOKENS >= e.CHUNK_TOKENS / 2) {
     issues.push('CHUNK_OVERLAP_TOKENS: must be less than half of CHUNK_TOKENS');
@@ -236,7 +286,9 @@ export function loadConfig(env: Env = process.env, options: { envFile?: string |
       contextWindow: e.CHAT_CONTEXT_WINDOW,
       maxQuestionChars: e.MAX_QUESTION_CHARS,
       maxHistoryMessages: e.MAX_HISTORY_MESSAGES,
+      queryRewrite: e.QUERY_REWRITE,
     },
+    conversations: { retentionDays: e.CONVERSATION_RETENTION_DAYS },
     chat: {
       model: e.CHAT_MODEL,
       allowedModels: [...new Set([e.CHAT_MODEL, ...e.ALLOWED_MODELS])],
@@ -252,8 +304,24 @@ export function loadConfig(env: Env = process.env, options: { envFile?: string |
     sourceBaseUrl: e.SOURCE_BASE_URL?.replace(/\/+$/, ''),
     widgetOrigins: e.WIDGET_ORIGINS.map((o) => o.replace(/\/+$/, '')),
     logLevel: e.LOG_LEVEL,
+    access: {
+      openIpRpm: e.OPEN_IP_RPM,
+      openIpDailyLimit: e.OPEN_IP_DAILY_LIMIT,
+      widgetClientRpm: e.WIDGET_CLIENT_RPM,
+      trustProxy: e.TRUST_PROXY,
+    },
+    cache: { ttlSeconds: e.CACHE_TTL_SECONDS, maxEntries: e.CACHE_MAX_ENTRIES },
+    sensitiveWords,
   };
   return deepFreeze(config);
+}
+
+/** One word or phrase per line; blank lines and lines starting with `#` are skipped. */
+function parseWordList(text: string): string[] {
+  return text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
 }
 
 function deepFreeze<T>(value: T): T {

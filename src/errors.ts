@@ -14,7 +14,12 @@ export class AppError extends Error {
   readonly code: string;
   readonly expose: boolean;
 
-  constructor(status: number, code: string, message: string, options?: { cause?: unknown; expose?: boolean }) {
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    options?: { cause?: unknown; expose?: boolean },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.status = status;
@@ -30,10 +35,36 @@ export class InvalidRequestError extends AppError {
   }
 }
 
+/** 400: the question contains a word of `SENSITIVE_WORDS_FILE`; the word itself is not named back. */
+export class ContentBlockedError extends AppError {
+  constructor(message = 'the question contains words this service does not accept') {
+    super(400, 'content_blocked', message);
+  }
+}
+
 /** 403: the request is understood but not allowed, e.g. a browser page from an origin not in `WIDGET_ORIGINS`. */
 export class ForbiddenError extends AppError {
   constructor(message: string) {
     super(403, 'forbidden', message);
+  }
+}
+
+/** 401: API keys are in use and the request has none, or an unknown or revoked one. */
+export class UnauthorizedError extends AppError {
+  constructor(message: string) {
+    super(401, 'unauthorized', message);
+  }
+}
+
+/**
+ * 429: a daily quota (`quota_exceeded`) or a per-minute rate limit (`rate_limited`) is used up.
+ * `retryAfterSeconds` is sent as `Retry-After`: when the window that is full ends.
+ */
+export class TooManyRequestsError extends AppError {
+  readonly retryAfterSeconds: number;
+  constructor(code: 'quota_exceeded' | 'rate_limited', message: string, retryAfterSeconds: number) {
+    super(429, code, message);
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 
@@ -75,7 +106,10 @@ export class UpstreamError extends AppError {
 
 /** 503: the model provider is rate limiting us or is down, after retries. */
 export class UpstreamUnavailableError extends AppError {
-  constructor(message = 'the model provider is unavailable; try again shortly', options?: { cause?: unknown }) {
+  constructor(
+    message = 'the model provider is unavailable; try again shortly',
+    options?: { cause?: unknown },
+  ) {
     super(503, 'upstream_unavailable', message, options);
   }
 }

@@ -1,8 +1,11 @@
 /**
  * A tiny structured logger: one JSON object per line on stdout, so any log shipper can read it without a
- * parser of its own. Callers pass fields, never request bodies or headers such as `Authorization`: the
- * logger does not filter, so what is passed is what is written.
+ * parser of its own. Callers pass fields, never request bodies or headers such as `Authorization`; as a
+ * second line of defence every line is passed through `redact` (e-mail addresses, phone numbers, Chinese
+ * resident ID numbers and key-shaped strings are masked).
  */
+
+import { redact } from './redact.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -69,7 +72,8 @@ export function createLogger(options: LoggerOptions): Logger {
               logError: 'unserialisable fields',
             });
           }
-          write(line);
+          // Every line, whatever its fields: a caller cannot forget to mask an e-mail or a key.
+          write(redact(line));
         };
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }

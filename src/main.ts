@@ -5,14 +5,20 @@
  */
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
+import type Database from 'better-sqlite3';
+import { warnIfOpen } from './access/open-warning.ts';
 import { createApp } from './app.ts';
 import { loadConfig, type Config } from './config.ts';
 import { describeEmbedder, type Embedder } from './embed/embedder.ts';
 import { embedderFromConfig } from './embed/from-config.ts';
 import { ConfigError } from './errors.ts';
+import { sqliteFeedbackStore } from './feedback/sqlite-feedback-store.ts';
 import { chatModelFromConfig } from './llm/from-config.ts';
 import { createLogger, type Logger } from './log.ts';
-import { openSqliteStore } from './store/sqlite.ts';
+import { openSqliteDatabase, sqliteStore } from './store/sqlite.ts';
+import { sqliteAccessStore } from './store/sqlite-access.ts';
+import { startConversationRetention } from './store/conversation-retention.ts';
+import { sqliteConversationStore } from './store/conversations.ts';
 import type { Store } from './store/store.ts';
 import { buildWidget, type WidgetBundle } from './widget/build.ts';
 
@@ -55,9 +61,11 @@ async function main(): Promise<void> {
   }
   const logger = createLogger({ level: config.logLevel });
 
+  let db: Database.Database;
   let store: Store;
   try {
-    store = openSqliteStore(config.kbPath);
+    db = openSqliteDatabase(config.kbPath);
+    store = sqliteStore(db);
   } catch (error) {
     fail(`cannot open the knowledge base database ${config.kbPath}: ${(error as Error).message}`);
   }
@@ -76,7 +84,16 @@ async function main(): Promise<void> {
     fail(`cannot build the widget: ${(error as Error).message}`);
   }
   const answer = { store, embedder, chat, config };
-  const app = createApp({ answer, store, config, logger, widget });
+  const feedback = sqliteFeedbackStore(db);
+  // Keys, quotas and usage live in the same file, over the same connection.
+  const access = sqliteAccessStore(db);
+  const conversations = sqliteConversationStore(db);
+  const stopRetention = startConversationRetention({
+    conversations,
+    retentionDays: config.conversations.retentionDays,
+    logger,
+  });
+  const app = createApp({ answer, store, config, logger, widget, feedback, access, conversations });
 
   const server = serve(
     { fetch: app.fetch, hostname: config.server.host, port: config.server.port },
@@ -87,6 +104,7 @@ async function main(): Promise<void> {
         embedder: `${embedder.provider}/${embedder.model}`,
       });
       logKnowledgeBases(store, logger);
+      warnIfOpen(access, config.access, logger);
     },
   );
   server.on('error', (error: NodeJS.ErrnoException) => {
@@ -112,6 +130,7 @@ async function main(): Promise<void> {
     const finish = (): void => {
       if (finished) return;
       finished = true;
+      stopRetention();
       store.close();
       logger.info('stopped');
       process.exit(0);

@@ -8,15 +8,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { ingestDirectory } from '../ingest/run.ts';
+import type { AccessStore } from '../src/access/access-store.ts';
 import { createApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import type { Embedder } from '../src/embed/embedder.ts';
 import { createLocalEmbedder } from '../src/embed/local.ts';
 import { chatModelFromConfig } from '../src/llm/from-config.ts';
+import type { FeedbackStore } from '../src/feedback/feedback-store.ts';
+import { sqliteFeedbackStore } from '../src/feedback/sqlite-feedback-store.ts';
 import { createLogger } from '../src/log.ts';
 import type { ErrorBody } from '../src/shared/protocol.ts';
 import { createSseParser, type SseMessage } from '../src/shared/sse-parse.ts';
-import { openSqliteStore } from '../src/store/sqlite.ts';
+import { sqliteConversationStore, type ConversationStore } from '../src/store/conversations.ts';
+import { openSqliteDatabase, sqliteStore } from '../src/store/sqlite.ts';
 import type { Store } from '../src/store/store.ts';
 import type { FakeOpenAI } from './fake-openai.ts';
 
@@ -27,6 +31,10 @@ export interface TestKnowledgeBase {
   dir: string;
   store: Store;
   embedder: Embedder;
+  /** Asked questions and ratings, over the same connection as `store`. */
+  feedback: FeedbackStore;
+  /** Server-side conversations, over the same connection as `store`. */
+  conversations: ConversationStore;
   close(): void;
 }
 
@@ -44,12 +52,17 @@ export async function openTestKnowledgeBase(): Promise<TestKnowledgeBase> {
     '# Installing\n\nRun npm install, then start the server with npm start. It listens on port 8787 by default.\n',
   );
   const embedder = createLocalEmbedder();
-  const store = openSqliteStore(join(dir, 'kb.sqlite'));
+  const db = openSqliteDatabase(join(dir, 'kb.sqlite'));
+  const store = sqliteStore(db);
+  const feedback = sqliteFeedbackStore(db);
+  const conversations = sqliteConversationStore(db);
   await ingestDirectory({ dir: docs, kb: 'default', store, embedder });
   return {
     dir,
     store,
     embedder,
+    feedback,
+    conversations,
     close() {
       store.close();
       rmSync(dir, { recursive: true, force: true });
@@ -66,6 +79,8 @@ export interface TestAppOptions {
   chat?: FakeOpenAI;
   /** Serve this widget bundle (and the demo page). */
   widget?: { code: string; etag: string };
+  /** Turn on API keys and quotas over this store; without it every route is open and unlimited. */
+  access?: AccessStore;
 }
 
 /** The app over `kb`, and the parsed log lines it writes. */
@@ -97,7 +112,10 @@ export function createTestApp(kb: TestKnowledgeBase, options: TestAppOptions = {
     store,
     config,
     logger,
+    feedback: kb.feedback,
+    conversations: kb.conversations,
     ...(options.widget ? { widget: options.widget } : {}),
+    ...(options.access ? { access: options.access } : {}),
   });
   return { app, logLines };
 }

@@ -72,9 +72,16 @@ describe('request ids, 404 and the route list', () => {
     expect(routes).toMatchInlineSnapshot(`
       [
         "ALL /ask",
+        "ALL /feedback",
         "GET /health",
         "GET /ready",
         "POST /ask",
+        "GET /v1/models",
+        "POST /v1/chat/completions",
+        "GET /conversations/:id",
+        "GET /metrics",
+        "POST /feedback",
+        "GET /admin/unanswered",
         "GET /widget.js",
         "GET /",
       ]

@@ -30,7 +30,8 @@ function app(env: Record<string, string> = {}) {
 }
 
 type ChatMessage = { role: string; content: string };
-const lastChatBody = () => fake.requestsTo('chat').at(-1)!.body as { messages: ChatMessage[]; [k: string]: unknown };
+const lastChatBody = () =>
+  fake.requestsTo('chat').at(-1)!.body as { messages: ChatMessage[]; [k: string]: unknown };
 
 describe('POST /ask answered by a chat model', () => {
   it('sends the system prompt, numbered sources and the question upstream, and returns cited JSON with usage', async () => {
@@ -103,7 +104,12 @@ describe('POST /ask answered by a chat model', () => {
   });
 
   it('a provider that keeps answering 500 is a 502 upstream_error without the provider text', async () => {
-    fake.enqueue('chat', { status: 500, retryAfterMs: 5, times: Infinity, message: 'db down at 10.0.0.7 key sk-live-123' });
+    fake.enqueue('chat', {
+      status: 500,
+      retryAfterMs: 5,
+      times: Infinity,
+      message: 'db down at 10.0.0.7 key sk-live-123',
+    });
     const res = await postAsk(app({ LLM_MAX_RETRIES: '2' }), { question: QUESTION });
     const error = await expectError(res, 502, 'upstream_error');
     expect(JSON.stringify(error)).not.toMatch(/10\.0\.0\.7|sk-live|db down/);
@@ -112,7 +118,11 @@ describe('POST /ask answered by a chat model', () => {
 
   it('a provider that keeps rate limiting is a 503 upstream_unavailable', async () => {
     fake.enqueue('chat', { status: 429, retryAfterMs: 5, times: Infinity });
-    await expectError(await postAsk(app({ LLM_MAX_RETRIES: '1' }), { question: QUESTION }), 503, 'upstream_unavailable');
+    await expectError(
+      await postAsk(app({ LLM_MAX_RETRIES: '1' }), { question: QUESTION }),
+      503,
+      'upstream_unavailable',
+    );
   });
 
   it('a hanging provider is a 504 upstream_timeout within LLM_TIMEOUT_MS, retries included', async () => {

@@ -15,7 +15,13 @@ describe('loadConfig', () => {
     expect(config.embedding.model).toBe('text-embedding-3-small');
     expect(config.kbPath).toBe('data/kb.sqlite');
     expect(config.server).toMatchObject({ host: '127.0.0.1', port: 8787, maxBodyBytes: 65536 });
-    expect(config.retrieval).toMatchObject({ contextTokens: 3000, topK: 6, rrfK: 10, vectorWeight: 0.1, textWeight: 1 });
+    expect(config.retrieval).toMatchObject({
+      contextTokens: 3000,
+      topK: 6,
+      rrfK: 10,
+      vectorWeight: 0.1,
+      textWeight: 1,
+    });
     expect(config.answer.maxTokens).toBe(800);
     expect(config.chat.timeoutMs).toBe(60000);
     expect(Object.isFrozen(config.chat)).toBe(true);
@@ -26,19 +32,25 @@ describe('loadConfig', () => {
     expect(config.embedding.provider).toBe('openai');
     expect(config.retrieval).toMatchObject({ rrfK: 60, vectorWeight: 1 });
     expect(config.openai.baseURL).toBe('http://gw.example/v1');
-    expect(loadConfig({ OPENAI_API_KEY: 'sk-x', EMBEDDING_PROVIDER: 'local' }, none).embedding.provider).toBe('local');
+    expect(loadConfig({ OPENAI_API_KEY: 'sk-x', EMBEDDING_PROVIDER: 'local' }, none).embedding.provider).toBe(
+      'local',
+    );
   });
 
   it('lists every invalid key at once', () => {
     let error: unknown;
     try {
-      loadConfig({ PORT: 'eighty', EMBEDDING_PROVIDER: 'magic', TOP_K: '0', OPENAI_BASE_URL: 'not a url' }, none);
+      loadConfig(
+        { PORT: 'eighty', EMBEDDING_PROVIDER: 'magic', TOP_K: '0', OPENAI_BASE_URL: 'not a url' },
+        none,
+      );
     } catch (e) {
       error = e;
     }
     expect(error).toBeInstanceOf(ConfigError);
     const issues = (error as ConfigError).issues.join('\n');
-    for (const key of ['PORT', 'EMBEDDING_PROVIDER', 'TOP_K', 'OPENAI_BASE_URL']) expect(issues).toContain(key);
+    for (const key of ['PORT', 'EMBEDDING_PROVIDER', 'TOP_K', 'OPENAI_BASE_URL'])
+      expect(issues).toContain(key);
   });
 
   it('reads a .env file under the environment, which wins', () => {

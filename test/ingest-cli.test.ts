@@ -79,7 +79,9 @@ describe('ingest CLI', () => {
   });
 
   it('invalid settings are all listed at once', async () => {
-    expect(await cli([join(dir, 'docs')], { CHUNK_TOKENS: 'lots', PORT: '-1', EMBEDDING_PROVIDER: 'magic' })).toBe(1);
+    expect(
+      await cli([join(dir, 'docs')], { CHUNK_TOKENS: 'lots', PORT: '-1', EMBEDDING_PROVIDER: 'magic' }),
+    ).toBe(1);
     expect(err).toMatch(/CHUNK_TOKENS/);
     expect(err).toMatch(/PORT/);
     expect(err).toMatch(/EMBEDDING_PROVIDER/);

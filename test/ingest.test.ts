@@ -1,4 +1,13 @@
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -88,8 +97,9 @@ describe('ingestDirectory', () => {
 
   it('editing one section re-embeds only the chunks whose text changed', async () => {
     const first = await run();
-    const guideChunks = store.listDocuments(store.getKnowledgeBase('default')!.id).find((d) => d.path === 'guide.md')!
-      .chunkCount;
+    const guideChunks = store
+      .listDocuments(store.getKnowledgeBase('default')!.id)
+      .find((d) => d.path === 'guide.md')!.chunkCount;
     expect(guideChunks).toBeGreaterThanOrEqual(5);
     const text = readFileSync(join(docs, 'guide.md'), 'utf8').replace(
       'The alerting subsystem handles case 3.0',
@@ -172,7 +182,12 @@ describe('ingesting with the openai embedder', () => {
   it('an interrupted run leaves a consistent knowledge base and the next run continues', async () => {
     const fake = await startFakeOpenAI({ embeddingDimensions: 8 });
     try {
-      const client = createOpenAIClient({ apiKey: 'sk-test', baseURL: fake.url, timeoutMs: 5000, maxRetries: 0 });
+      const client = createOpenAIClient({
+        apiKey: 'sk-test',
+        baseURL: fake.url,
+        timeoutMs: 5000,
+        maxRetries: 0,
+      });
       const remote = createOpenAIEmbedder({ client, model: 'fake-embed', batchSize: 4, concurrency: 1 });
       // The first document embeds, then the provider fails for good.
       fake.enqueue('embeddings', { delayMs: 0 }, { status: 500, times: Infinity });
@@ -182,7 +197,9 @@ describe('ingesting with the openai embedder', () => {
       expect(partial.length).toBeLessThan(3);
       for (const doc of partial) {
         expect(doc.chunkCount).toBeGreaterThan(0);
-        expect(store.getChunks(store.searchText(kb.id, doc.title, 50).map((h) => h.chunkId)).length).toBeGreaterThan(0);
+        expect(
+          store.getChunks(store.searchText(kb.id, doc.title, 50).map((h) => h.chunkId)).length,
+        ).toBeGreaterThan(0);
       }
       fake.reset();
       const resumed = await run({ embedder: remote });

@@ -1,10 +1,8 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { readSse, type SseMessage } from '../src/shared/sse-parse.ts';
 import { QUESTION, createTestApp, openTestKnowledgeBase, type TestKnowledgeBase } from './app-fixture.ts';
 import { startFakeOpenAI, type FakeOpenAI } from './fake-openai.ts';
+import { listen, type ListeningApp } from './listen.ts';
 
 /**
  * The one test over a real socket: what `app.request()` cannot show is that events leave the server as
@@ -15,7 +13,7 @@ const CHUNK_GAP_MS = 1500;
 
 let kb: TestKnowledgeBase;
 let fake: FakeOpenAI;
-let server: Server;
+let server: ListeningApp;
 let base: string;
 let logLines: Record<string, unknown>[];
 
@@ -27,17 +25,12 @@ beforeAll(async () => {
   fake = await startFakeOpenAI({ reply, chunkDelayMs: CHUNK_GAP_MS });
   const test = createTestApp(kb, { chat: fake });
   logLines = test.logLines;
-  server = await new Promise<Server>((resolve) => {
-    const s = serve({ fetch: test.app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s as Server));
-  });
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await listen(test.app.fetch);
+  base = server.base;
 });
 
 afterAll(async () => {
-  if (server) {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
+  await server?.close();
   await fake?.close();
   kb?.close();
 });

@@ -175,7 +175,9 @@ describe('sqlite store', () => {
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
     db.close();
-    expect(() => openSqliteStore(file)).toThrow(/schema version 2.*only knows versions up to 1/);
+    expect(() => openSqliteStore(file)).toThrow(
+      new RegExp(`schema version ${SCHEMA_VERSION + 1}.*only knows versions up to ${SCHEMA_VERSION}\\b`),
+    );
     store = openSqliteStore(':memory:');
   });
 

@@ -23,8 +23,10 @@ import { createLocalEmbedder } from '../src/embed/local.ts';
 import { createChatModel } from '../src/llm/chat.ts';
 import { createOpenAIClient } from '../src/llm/client.ts';
 import { createLogger } from '../src/log.ts';
-import { openSqliteStore } from '../src/store/sqlite.ts';
+import { openSqliteDatabase, sqliteStore } from '../src/store/sqlite.ts';
 import type { Store } from '../src/store/store.ts';
+import type { FeedbackStore } from '../src/feedback/feedback-store.ts';
+import { sqliteFeedbackStore } from '../src/feedback/sqlite-feedback-store.ts';
 import { buildWidget } from '../src/widget/build.ts';
 import { startFakeOpenAI, type FakeOpenAI } from './fake-openai.ts';
 
@@ -136,6 +138,7 @@ function writeDocs(dir: string): void {
 /** The service the way `main.ts` builds it, widget included. */
 async function serviceApp(
   store: Store,
+  feedback: FeedbackStore,
   fake: FakeOpenAI,
   dir: string,
   intranetUrl: string,
@@ -150,6 +153,8 @@ async function serviceApp(
       KB_PATH: join(dir, 'kb.sqlite'),
       WIDGET_ORIGINS: intranetUrl,
       SOURCE_BASE_URL: `${intranetUrl}/docs`,
+      // The fake's replies are keyed on the question; a rewrite call would turn one into a search query.
+      QUERY_REWRITE: 'false',
     },
     { envFile: false },
   );
@@ -164,6 +169,7 @@ async function serviceApp(
   const api = createApp({
     answer: { store, embedder, chat, config },
     store,
+    feedback,
     config,
     logger,
     widget: await buildWidget(),
@@ -196,7 +202,8 @@ export async function startWidgetTestEnv(): Promise<WidgetTestEnv> {
   const docs = join(dir, 'docs');
   mkdirSync(docs);
   writeDocs(docs);
-  const store = openSqliteStore(join(dir, 'kb.sqlite'));
+  const db = openSqliteDatabase(join(dir, 'kb.sqlite'));
+  const store = sqliteStore(db);
   await ingestDirectory({ dir: docs, kb: 'hr', store, embedder: createLocalEmbedder() });
   const fake = await startFakeOpenAI({
     reply: ({ lastUserMessage }) => replyFor(lastUserMessage),
@@ -218,7 +225,7 @@ export async function startWidgetTestEnv(): Promise<WidgetTestEnv> {
   const intranetUrl = `http://intranet.test:${pagePort}`;
 
   const served: ServedRequest[] = [];
-  const app = await serviceApp(store, fake, dir, intranetUrl, served);
+  const app = await serviceApp(store, sqliteFeedbackStore(db), fake, dir, intranetUrl, served);
   const service = await new Promise<Server>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s as Server));
   });

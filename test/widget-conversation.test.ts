@@ -139,7 +139,7 @@ describe('conversation', () => {
     });
     await conversation.retry(0);
     expect(conversation.turns).toEqual([
-      { question: 'q', answer: 'finally', sources: [], found: true, status: 'done' },
+      { question: 'q', answer: 'finally', sources: [], found: true, answerId: 'r', status: 'done' },
     ]);
   });
 
@@ -189,5 +189,44 @@ describe('saved turns', () => {
   it('keys conversations by service and knowledge base', () => {
     expect(storageKey('https://kb.example/', 'hr')).not.toBe(storageKey('https://kb.example/', 'it'));
     expect(storageKey('https://a.example/', 'hr')).not.toBe(storageKey('https://b.example/', 'hr'));
+  });
+});
+
+describe('rating answers', () => {
+  function rated(
+    rate: (answerId: string, rating: 'up' | 'down') => Promise<void>,
+    storage = memoryStorage(),
+  ) {
+    const sent: string[] = [];
+    const conversation = createConversation({
+      ask: () => replies({ event: 'done', data: { ...done('Fifteen days [1].'), id: 'answer-1' } }),
+      kb: 'hr',
+      rate: (answerId, rating) => {
+        sent.push(`${answerId} ${rating}`);
+        return rate(answerId, rating);
+      },
+      storage,
+      storageKey: KEY,
+      onChange: () => {},
+    });
+    return { conversation, sent, storage };
+  }
+
+  it('sends the rating with the answer id from done, and keeps it with the saved turn', async () => {
+    const { conversation, sent, storage } = rated(async () => {});
+    await conversation.ask('How many days?');
+    expect(conversation.turns[0]!.answerId).toBe('answer-1');
+    await conversation.rate(0, 'down');
+    await conversation.rate(0, 'down');
+    await conversation.rate(0, 'up');
+    expect(sent).toEqual(['answer-1 down', 'answer-1 up']);
+    expect(loadTurns(storage, KEY)[0]!.rating).toBe('up');
+  });
+
+  it('takes a rating back when the server refuses it', async () => {
+    const { conversation } = rated(() => Promise.reject(new Error('403')));
+    await conversation.ask('How many days?');
+    await conversation.rate(0, 'up');
+    expect(conversation.turns[0]!.rating).toBeUndefined();
   });
 });

@@ -100,6 +100,25 @@ describe('on an allowed intranet page', () => {
     await tab.close();
   });
 
+  it('shows thumbs up and down under each answer, and sends the rating to POST /feedback', async () => {
+    const answer = lastAnswer(page);
+    const up = answer.getByRole('button', { name: 'Helpful', exact: true });
+    const down = answer.getByRole('button', { name: 'Not helpful' });
+    expect(await up.getAttribute('aria-pressed')).toBe('false');
+    const before = env.served.length;
+    await down.click();
+    await expect.poll(() => down.getAttribute('aria-pressed')).toBe('true');
+    await expect
+      .poll(() =>
+        env.served
+          .slice(before)
+          .filter((r) => r.path === '/feedback')
+          .map((r) => r.status),
+      )
+      .toEqual([204]);
+    expect(await up.getAttribute('aria-pressed')).toBe('false');
+  });
+
   it('keeps the conversation across a reload and sends it as history with the next question', async () => {
     await page.reload();
     await page.getByRole('button', { name: 'Open the knowledge base assistant' }).click();

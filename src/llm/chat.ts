@@ -89,7 +89,9 @@ export function createChatModel(client: OpenAI, options: ChatModelOptions): Chat
             temperature: request.temperature,
             ...(request.topP === undefined ? {} : { top_p: request.topP }),
             ...(request.presencePenalty === undefined ? {} : { presence_penalty: request.presencePenalty }),
-            ...(request.frequencyPenalty === undefined ? {} : { frequency_penalty: request.frequencyPenalty }),
+            ...(request.frequencyPenalty === undefined
+              ? {}
+              : { frequency_penalty: request.frequencyPenalty }),
             ...(request.stop && request.stop.length > 0 ? { stop: request.stop } : {}),
             stream: true,
             stream_options: { include_usage: true },
@@ -101,7 +103,10 @@ export function createChatModel(client: OpenAI, options: ChatModelOptions): Chat
           if (text) yield { text };
           if (chunk.usage) {
             yield {
-              usage: { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens },
+              usage: {
+                promptTokens: chunk.usage.prompt_tokens,
+                completionTokens: chunk.usage.completion_tokens,
+              },
             };
           }
         }

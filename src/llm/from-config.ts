@@ -9,7 +9,10 @@ import { createOpenAIClient } from './client.ts';
  * @example
  * const chat = chatModelFromConfig(loadConfig());
  */
-export function chatModelFromConfig(config: Config, options: { fetch?: typeof fetch } = {}): ChatModel | undefined {
+export function chatModelFromConfig(
+  config: Config,
+  options: { fetch?: typeof fetch } = {},
+): ChatModel | undefined {
   const { apiKey, baseURL } = config.openai;
   if (!apiKey) return undefined;
   const client = createOpenAIClient({

@@ -12,6 +12,7 @@ import { createCitationFilter } from './citations.ts';
 import { extractiveAnswer } from './extractive.ts';
 import { buildPrompt, DEFAULT_SYSTEM_PROMPT } from './prompt.ts';
 import { retrieve, type RetrievedChunk } from './retrieve.ts';
+import { searchQueryFor } from './rewrite.ts';
 
 /** What answering needs; built once in `main.ts` (tests build their own). */
 export interface AnswerDeps {
@@ -31,6 +32,11 @@ export interface AnswerInput {
   model?: string;
   /** The response id (the route uses the request id so logs and answers line up). */
   id: string;
+  /**
+   * A client's own system message (the OpenAI-compatible endpoint), added after the service's system
+   * prompt so it can shape the answer but not drop the rules about sources and citations.
+   */
+  instructions?: string;
 }
 
 /** Events of one answer, in order: `sources`, any number of `delta`, then `done`. Errors are thrown. */
@@ -89,7 +95,9 @@ export async function* answerQuestion(
   if (!kb) throw new NotFoundError(`knowledge base "${input.kb}" not found; ingest documents into it first`);
   const model = input.model ?? config.chat.model;
   if (chat && !config.chat.allowedModels.includes(model)) {
-    throw new InvalidRequestError(`model "${model}" is not allowed; allowed: ${config.chat.allowedModels.join(', ')}`);
+    throw new InvalidRequestError(
+      `model "${model}" is not allowed; allowed: ${config.chat.allowedModels.join(', ')}`,
+    );
   }
   assertSameEmbedder(kb.name, kb.embedder, {
     provider: embedder.provider,
@@ -97,10 +105,26 @@ export async function* answerQuestion(
     dimensions: await embedder.dimensions(),
   });
 
-  const retrieval = await retrieve(store, embedder, kb, input.question, {
-    ...config.retrieval,
-    topK: input.topK ?? config.retrieval.topK,
-  });
+  const countTokens = tokenCounterFor(model);
+  // A follow-up is searched as a standalone query; the answer below still sees the question as asked.
+  const search = await searchQueryFor(
+    chat,
+    {
+      question: input.question,
+      history: input.history,
+      model,
+      rewrite: config.answer.queryRewrite,
+      countTokens,
+    },
+    options.signal,
+  );
+  const retrievalOptions = { ...config.retrieval, topK: input.topK ?? config.retrieval.topK };
+  let retrieval = await retrieve(store, embedder, kb, search.query, retrievalOptions);
+  // A follow-up that changed the subject can miss with the joined (or a poorly rewritten) query, while the
+  // question alone would find its passages: try it before answering "not found".
+  if (!retrieval.found && search.query !== input.question) {
+    retrieval = await retrieve(store, embedder, kb, input.question, retrievalOptions);
+  }
   const language = detectLanguage(input.question) === 'zh' ? 'zh' : 'en';
   const response = (answer: string, sources: Source[], usage: Usage, found: boolean): AskResponse => ({
     id: input.id,
@@ -112,7 +136,7 @@ export async function* answerQuestion(
     model: chat ? model : EXTRACTIVE_MODEL,
     kb: kb.name,
   });
-  const noUsage: Usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
+  const noUsage: Usage = search.usage;
 
   if (!retrieval.found) {
     const message = config.answer.notFound[language];
@@ -135,12 +159,18 @@ export async function* answerQuestion(
     return;
   }
 
-  const countTokens = tokenCounterFor(model);
+  const systemPrompt = config.answer.systemPrompt ?? DEFAULT_SYSTEM_PROMPT;
   const prompt = buildPrompt({
-    systemPrompt: config.answer.systemPrompt ?? DEFAULT_SYSTEM_PROMPT,
+    systemPrompt: input.instructions ? `${systemPrompt}\n\n${input.instructions}` : systemPrompt,
     question: input.question,
     history: input.history,
-    sources: retrieval.chunks.map((c, i) => ({ index: i + 1, title: c.title, heading: c.heading, text: c.text, page: c.page })),
+    sources: retrieval.chunks.map((c, i) => ({
+      index: i + 1,
+      title: c.title,
+      heading: c.heading,
+      text: c.text,
+      page: c.page,
+    })),
     countTokens,
     contextWindow: config.answer.contextWindow ?? contextWindowFor(model),
     answerMaxTokens: config.answer.maxTokens,
@@ -159,7 +189,9 @@ export async function* answerQuestion(
       temperature: input.temperature ?? config.chat.temperature,
       ...(config.chat.topP === undefined ? {} : { topP: config.chat.topP }),
       ...(config.chat.presencePenalty === undefined ? {} : { presencePenalty: config.chat.presencePenalty }),
-      ...(config.chat.frequencyPenalty === undefined ? {} : { frequencyPenalty: config.chat.frequencyPenalty }),
+      ...(config.chat.frequencyPenalty === undefined
+        ? {}
+        : { frequencyPenalty: config.chat.frequencyPenalty }),
       stop: [...config.chat.stop],
     },
     options.signal,
@@ -179,8 +211,10 @@ export async function* answerQuestion(
     yield { type: 'delta', text: tail };
   }
   // Providers that ignore stream_options send no usage; our own count is then the best estimate.
-  const promptTokens = reported?.promptTokens ?? prompt.promptTokens;
-  const completionTokens = reported?.completionTokens ?? countTokens(answer);
+  // The rewrite call's tokens are part of this answer's cost.
+  const promptTokens = (reported?.promptTokens ?? prompt.promptTokens) + search.usage.promptTokens;
+  const completionTokens =
+    (reported?.completionTokens ?? countTokens(answer)) + search.usage.completionTokens;
   const usage = { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens };
   yield { type: 'done', response: response(answer, sources, usage, true) };
 }

@@ -48,7 +48,11 @@ function bestQuote(text: string, coverage: (s: string) => number): string {
  * extractiveAnswer('How do I rebuild?', [{ index: 1, title: 'Ingesting', heading: 'Rebuild', text: '...' }], 'en')
  * // 'No chat model is configured, ...\n\n- **Ingesting › Rebuild**: Use --rebuild to ... [1]'
  */
-export function extractiveAnswer(question: string, sources: readonly ExtractiveSource[], language: 'en' | 'zh'): string {
+export function extractiveAnswer(
+  question: string,
+  sources: readonly ExtractiveSource[],
+  language: 'en' | 'zh',
+): string {
   const coverage = termCoverage(question);
   const lines = sources
     .slice(0, MAX_QUOTES)

@@ -99,7 +99,8 @@ export function buildPrompt(input: PromptInput): BuiltPrompt {
     else total -= blockTokens[--sourceCount]!;
   }
   // A history that starts with an assistant turn reads as if the model spoke first; drop that orphan too.
-  while (firstHistory < input.history.length && input.history[firstHistory]!.role !== 'user') dropOldestTurn();
+  while (firstHistory < input.history.length && input.history[firstHistory]!.role !== 'user')
+    dropOldestTurn();
 
   const messages: ChatMessage[] = [
     { role: 'system', content: input.systemPrompt },

@@ -2,7 +2,23 @@ import { queryTerms } from '../text/segment.ts';
 
 const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
 /** Inflections stripped before matching, so "configured" matches "configuration" (longest first). */
-const SUFFIXES = ['ations', 'ation', 'ments', 'ment', 'ings', 'ing', 'ions', 'ion', 'ies', 'ers', 'er', 'ed', 'es', 's', 'ly'];
+const SUFFIXES = [
+  'ations',
+  'ation',
+  'ments',
+  'ment',
+  'ings',
+  'ing',
+  'ions',
+  'ion',
+  'ies',
+  'ers',
+  'er',
+  'ed',
+  'es',
+  's',
+  'ly',
+];
 
 function stem(word: string): string {
   for (const suffix of SUFFIXES) {
@@ -30,9 +46,10 @@ export function termCoverage(question: string): (passage: string) => number {
   const tests = terms.map((term) =>
     CJK.test(term)
       ? (text: string) => text.includes(term)
-      : ((pattern) => (text: string) => pattern.test(text))(
-          new RegExp(`(?<![\\p{L}\\p{N}])${escapeRegExp(stem(term))}`, 'u'),
-        ),
+      : (
+          (pattern) => (text: string) =>
+            pattern.test(text)
+        )(new RegExp(`(?<![\\p{L}\\p{N}])${escapeRegExp(stem(term))}`, 'u')),
   );
   return (passage) => {
     if (tests.length === 0) return 0;

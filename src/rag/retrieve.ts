@@ -38,7 +38,8 @@ export async function hybridSearch(
   options: FusionOptions,
 ): Promise<RankedChunk[]> {
   const [vector] = await embedder.embed([query]);
-  const vectorHits = options.vectorWeight > 0 && vector ? store.searchVector(kb.id, vector, options.candidates) : [];
+  const vectorHits =
+    options.vectorWeight > 0 && vector ? store.searchVector(kb.id, vector, options.candidates) : [];
   const textHits = options.textWeight > 0 ? store.searchText(kb.id, query, options.candidates) : [];
   const fused = new Map<number, RankedChunk>();
   const entry = (chunkId: number) => {
@@ -59,7 +60,8 @@ export async function hybridSearch(
   });
   // Ties (same fused score) go to the chunk ranked better by full text, then by id for stable output.
   return [...fused.values()].sort(
-    (a, b) => b.score - a.score || (a.textRank ?? Infinity) - (b.textRank ?? Infinity) || a.chunkId - b.chunkId,
+    (a, b) =>
+      b.score - a.score || (a.textRank ?? Infinity) - (b.textRank ?? Infinity) || a.chunkId - b.chunkId,
   );
 }
 

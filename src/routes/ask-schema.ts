@@ -10,6 +10,8 @@ import type { Config } from '../config.ts';
 
 /** Knowledge base names, the same rule the store enforces; they appear in URLs and CLI flags. */
 const KB_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+/** Conversation ids are UUIDs; the rule keeps junk out of database lookups and error messages. */
+const CONVERSATION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A number rule with one message for every way to break it (wrong type, fraction, out of range). */
 function numberIn(min: number, max: number, integer: boolean) {
@@ -63,6 +65,10 @@ export function askRequestSchema(limits: AskLimits) {
         .string({ error: 'expected a non-empty string' })
         .trim()
         .min(1, { error: 'must not be empty' })
+        .optional(),
+      conversationId: z
+        .string({ error: 'expected a conversation id' })
+        .regex(CONVERSATION_ID, { error: 'expected a conversation id' })
         .optional(),
     },
     { error: 'expected a JSON object' },

@@ -1,26 +1,53 @@
 import { Hono } from 'hono';
 import type { Context } from 'hono';
-import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
-import { InvalidRequestError } from '../errors.ts';
+import type { SSEStreamingApi } from 'hono/streaming';
+import { ContentBlockedError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import type { ConversationStore } from '../store/conversations.ts';
 import { answerQuestion, type AnswerDeps, type AnswerEvent, type AnswerInput } from '../rag/answer.ts';
-import type { AskResponse, StreamEventName, StreamEvents } from '../shared/protocol.ts';
+import type { Answerer } from '../rag/answerer.ts';
+import { inConversation } from '../rag/conversation.ts';
+import type { AskResponse, HistoryMessage, StreamEventName, StreamEvents } from '../shared/protocol.ts';
+import type { BlockedWordTest } from '../text/blocked-words.ts';
+import { requireKnowledgeBase } from './access-control.ts';
 import type { AppEnv, RequestLogFields } from './app-env.ts';
 import { askRequestSchema, type AskLimits } from './ask-schema.ts';
-import { errorResponse } from './error-response.ts';
+import { streamEvents } from './event-stream.ts';
+import { requestOwner } from './request-owner.ts';
+import { readJson } from './read-json.ts';
 
 export interface AskRouteDeps {
   answer: AnswerDeps;
+  /** Answers with the cache, metrics and question recording; default `answerQuestion` over `answer`. */
+  answerer?: Answerer;
+  /** The sensitive-word check (`SENSITIVE_WORDS_FILE`); none by default. */
+  blocked?: BlockedWordTest | undefined;
   limits: AskLimits;
   logger: Logger;
+  /** Server-side conversations (`conversationId`); without them `/ask` keeps no history. */
+  conversations?: ConversationStore | undefined;
 }
 
-/** Reads the body as JSON whatever its Content-Type (a widget may send `text/plain` to skip a CORS preflight). */
-async function readJson(c: Context<AppEnv>): Promise<unknown> {
-  try {
-    return await c.req.json();
-  } catch (error) {
-    throw new InvalidRequestError('body: expected valid JSON', { cause: error });
+/** The answerer of the route: `deps.answerer` (cache, metrics, recording), else plain `answerQuestion`. */
+function answererOf(deps: AskRouteDeps): Answerer {
+  return deps.answerer ?? ((input, options) => answerQuestion(deps.answer, input, options));
+}
+
+/**
+ * Refuses a question (or an earlier user turn sent as history) containing a word of `SENSITIVE_WORDS_FILE`;
+ * shared with `/v1/chat/completions`.
+ *
+ * @example
+ * assertNotBlocked(deps.blocked, ask.question, ask.history); // throws ContentBlockedError on a match
+ */
+export function assertNotBlocked(
+  blocked: BlockedWordTest | undefined,
+  question: string,
+  history: HistoryMessage[],
+): void {
+  if (!blocked) return;
+  if (blocked(question) || history.some((m) => m.role === 'user' && blocked(m.content))) {
+    throw new ContentBlockedError();
   }
 }
 
@@ -33,10 +60,20 @@ function send<K extends StreamEventName>(
   return stream.writeSSE({ event, data: JSON.stringify(data) });
 }
 
-function recordAnswer(log: RequestLogFields, response: AskResponse): void {
+/**
+ * Adds an answer's outcome to the request's log line (and so to the key's usage); shared by every route
+ * that answers, so `/ask` and `/v1/chat/completions` log alike.
+ *
+ * @example
+ * recordAnswer(c.get('requestLog'), response);
+ */
+export function recordAnswer(log: RequestLogFields, response: AskResponse): void {
   log.found = response.found;
   log.mode = response.mode;
   log.tokens = response.usage.totalTokens;
+  log.promptTokens = response.usage.promptTokens;
+  log.completionTokens = response.usage.completionTokens;
+  log.cached = response.cached ?? false;
 }
 
 async function sendEvent(stream: SSEStreamingApi, event: AnswerEvent, log: RequestLogFields): Promise<void> {
@@ -47,77 +84,24 @@ async function sendEvent(stream: SSEStreamingApi, event: AnswerEvent, log: Reque
 }
 
 /**
- * Answers as server-sent events. The first event is awaited before the stream opens, so failures that
- * come before any output (unknown knowledge base, a question too long for the model) are ordinary HTTP
- * errors; failures after it become an `error` event mapped by `errorResponse`, like `onError` would.
- *
- * A client that goes away aborts `controller`, which cancels the upstream model request. Both signals
- * are watched: Node's request signal fires when the socket closes, and `stream.onAbort` when the response
- * body is cancelled (the only one of the two that fires on some runtimes).
+ * Answers as server-sent events (see `streamEvents`): a failure after the stream started becomes an
+ * `error` event, and a client that goes away cancels the upstream model request.
  */
-async function streamAnswer(c: Context<AppEnv>, deps: AskRouteDeps, input: AnswerInput): Promise<Response> {
+function streamAnswer(c: Context<AppEnv>, deps: AskRouteDeps, input: AnswerInput): Promise<Response> {
   const log = c.get('requestLog');
-  const requestSignal = c.req.raw.signal;
-  const controller = new AbortController();
-  const abort = (): void => controller.abort();
-  if (requestSignal.aborted) abort();
-  else requestSignal.addEventListener('abort', abort, { once: true });
-
-  const events = answerQuestion(deps.answer, input, { signal: controller.signal });
-  let first: IteratorResult<AnswerEvent>;
-  try {
-    first = await events.next();
-  } catch (error) {
-    requestSignal.removeEventListener('abort', abort);
-    throw error;
-  }
-
-  let finished!: () => void;
-  c.set('responseDone', new Promise<void>((resolve) => (finished = resolve)));
-  log.stream = true;
-
-  const response = streamSSE(c, async (stream) => {
-    stream.onAbort(abort);
-    try {
-      for (let result = first; !result.done; result = await events.next()) {
-        await sendEvent(stream, result.value, log);
-        // Writes to a closed stream are silently dropped; stop asking the model for more.
-        if (controller.signal.aborted) break;
-      }
-    } catch (error) {
-      if (controller.signal.aborted) return;
-      const { status, body } = errorResponse(error, input.id);
-      log.error = body.error.code;
-      if (status >= 500) deps.logger.error('answer failed', { requestId: input.id, status, error });
-      await send(stream, 'error', body);
-    } finally {
-      if (controller.signal.aborted) {
-        log.aborted = true;
-        // Runs the generator's cleanup (its `finally` blocks) when we stopped pulling early.
-        await events.return(undefined).catch(() => {});
-      }
-      requestSignal.removeEventListener('abort', abort);
-      finished();
-    }
+  return streamEvents(c, {
+    events: (signal) => answererOf(deps)(input, { signal }),
+    write: (stream, event) => sendEvent(stream, event, log),
+    fail: (stream, { body }) => send(stream, 'error', body),
+    logger: deps.logger,
+    requestId: input.id,
   });
-  // streamSSE sets `Cache-Control: no-cache`; `no-transform` also stops proxies from compressing (and so
-  // buffering) the stream, and `X-Accel-Buffering: no` turns off nginx's response buffering. Set on both
-  // the response and the context: when middleware (CORS) has touched `c.res` already, Hono copies that
-  // earlier response's headers over the returned one's, and streamSSE's `no-cache` would win.
-  for (const [name, value] of [
-    ['Cache-Control', 'no-cache, no-transform'],
-    ['X-Accel-Buffering', 'no'],
-  ] as const) {
-    response.headers.set(name, value);
-    c.header(name, value);
-  }
-  return response;
 }
 
 /** Consumes the events and returns the `done` response as JSON; a closed client aborts the answer. */
 async function jsonAnswer(c: Context<AppEnv>, deps: AskRouteDeps, input: AnswerInput): Promise<Response> {
   let response: AskResponse | undefined;
-  for await (const event of answerQuestion(deps.answer, input, { signal: c.req.raw.signal })) {
+  for await (const event of answererOf(deps)(input, { signal: c.req.raw.signal })) {
     if (event.type === 'done') response = event.response;
   }
   if (!response) throw new Error('the answer ended without a done event');
@@ -138,6 +122,9 @@ export function createAskRoute(deps: AskRouteDeps): Hono<AppEnv> {
   return new Hono<AppEnv>().post('/ask', async (c) => {
     const ask = schema.parse(await readJson(c));
     c.get('requestLog').kb = ask.kb;
+    // The key's scope is checked here too: a request without `kb` asks the default knowledge base.
+    requireKnowledgeBase(c, ask.kb);
+    assertNotBlocked(deps.blocked, ask.question, ask.history);
     const input: AnswerInput = {
       question: ask.question,
       kb: ask.kb,
@@ -147,7 +134,12 @@ export function createAskRoute(deps: AskRouteDeps): Hono<AppEnv> {
       model: ask.model,
       id: c.get('requestId'),
     };
+    // Every answer is a turn of a server-side conversation: new, or the one `conversationId` names.
+    const turn = { conversationId: ask.conversationId, owner: requestOwner(c) };
+    const turnDeps = deps.conversations
+      ? { ...deps, answerer: inConversation(answererOf(deps), deps.conversations, turn) }
+      : deps;
     const stream = ask.stream ?? c.req.header('accept')?.includes('text/event-stream') ?? false;
-    return stream ? streamAnswer(c, deps, input) : jsonAnswer(c, deps, input);
+    return stream ? streamAnswer(c, turnDeps, input) : jsonAnswer(c, turnDeps, input);
   });
 }

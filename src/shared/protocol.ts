@@ -25,6 +25,11 @@ export interface AskRequest {
   temperature?: number;
   /** A chat model from `ALLOWED_MODELS`; default `CHAT_MODEL`. */
   model?: string;
+  /**
+   * Continue this server-side conversation (the `conversationId` of an earlier response): the server
+   * supplies its history, so `history` must not be sent with it. Without it a new conversation starts.
+   */
+  conversationId?: string;
 }
 
 /** A passage the answer may cite as `[index]`. */
@@ -66,6 +71,39 @@ export interface AskResponse {
   /** The chat model that answered, or `extractive`. */
   model: string;
   kb: string;
+  /**
+   * The server-side conversation this turn was stored in; send it back to continue. Always present on
+   * `/ask` responses; absent only where no conversation is kept (`answerQuestion` used locally).
+   */
+  conversationId?: string;
+  /**
+   * True when served from the answer cache (nothing was sent upstream, `usage` is zero): the same
+   * normalised question, knowledge base revision and model settings, without history, within
+   * `CACHE_TTL_SECONDS`.
+   */
+  cached?: boolean;
+}
+
+/** One turn of a stored conversation. */
+export interface TranscriptMessage {
+  role: Role;
+  content: string;
+  /** The sources an assistant turn cited by `[n]`. */
+  sources?: Source[];
+  /** ISO 8601 UTC. */
+  createdAt: string;
+}
+
+/** `GET /conversations/:id` 200 response. */
+export interface ConversationTranscript {
+  id: string;
+  kb: string;
+  /** ISO 8601 UTC. */
+  createdAt: string;
+  /** ISO 8601 UTC of the last turn; the conversation is deleted `CONVERSATION_RETENTION_DAYS` after it. */
+  updatedAt: string;
+  /** Oldest first. */
+  messages: TranscriptMessage[];
 }
 
 export interface ErrorBody {

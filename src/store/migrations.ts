@@ -102,8 +102,132 @@ const baseTables: Migration = {
   },
 };
 
+/**
+ * Server-side conversations of `/ask` (see `conversations.ts`).
+ *
+ * - `conversations`: `id` is a random UUID (it is a bearer-like handle in URLs, so not guessable);
+ *   `owner` is the API key that created it, NULL when the service runs without keys; `updated_at` is the
+ *   last turn, which retention (`CONVERSATION_RETENTION_DAYS`) compares against, so the index.
+ * - `conversation_messages`: the turns, oldest first by `seq`; `sources` is the JSON `Source[]` of an
+ *   assistant turn. Deleted with their conversation by the foreign key.
+ */
+const conversationTables: Migration = {
+  name: 'conversations',
+  up(db) {
+    db.exec(`
+      CREATE TABLE conversations (
+        id TEXT PRIMARY KEY,
+        kb TEXT NOT NULL,
+        owner TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      ) STRICT;
+
+      CREATE INDEX conversations_updated_at ON conversations (updated_at);
+
+      CREATE TABLE conversation_messages (
+        conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
+        content TEXT NOT NULL,
+        sources TEXT,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (conversation_id, seq)
+      ) STRICT, WITHOUT ROWID;
+    `);
+  },
+};
+
+/**
+ * API keys, request counters and usage (see `src/store/sqlite-access.ts`).
+ *
+ * - `api_keys`: only the sha256 `hash` of a secret is stored, with its first characters (`prefix`) to
+ *   recognise it. `daily_limit`/`rpm` NULL mean the tier's; `kbs`/`origins` are JSON arrays (empty `kbs`:
+ *   every knowledge base). Revoked keys stay (`revoked_at`) so their usage and their name remain.
+ * - `key_usage`: requests and tokens per key and UTC day, the accounting `keys usage` shows.
+ * - `rate_counters`: one fixed-window counter per subject (`key:<id>`, `ip:<address>`, ...) and period;
+ *   a counter whose `window_start` is older than the current window counts from 0 again.
+ */
+const accessTables: Migration = {
+  name: 'api keys and quotas',
+  up(db) {
+    db.exec(`
+      CREATE TABLE api_keys (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL UNIQUE,
+        hash TEXT NOT NULL UNIQUE,
+        prefix TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('server', 'widget', 'admin')),
+        tier TEXT NOT NULL CHECK (tier IN ('free', 'basic', 'premium')),
+        daily_limit INTEGER,
+        rpm INTEGER,
+        kbs TEXT NOT NULL DEFAULT '[]',
+        origins TEXT NOT NULL DEFAULT '[]',
+        created_at TEXT NOT NULL,
+        revoked_at TEXT
+      ) STRICT;
+
+      CREATE TABLE key_usage (
+        key_id INTEGER NOT NULL REFERENCES api_keys (id) ON DELETE CASCADE,
+        day TEXT NOT NULL,
+        requests INTEGER NOT NULL DEFAULT 0,
+        prompt_tokens INTEGER NOT NULL DEFAULT 0,
+        completion_tokens INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (key_id, day)
+      ) STRICT, WITHOUT ROWID;
+
+      CREATE TABLE rate_counters (
+        subject TEXT NOT NULL,
+        period TEXT NOT NULL CHECK (period IN ('minute', 'day')),
+        window_start INTEGER NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (subject, period)
+      ) STRICT, WITHOUT ROWID;
+    `);
+  },
+};
+
+/**
+ * Asked questions and the feedback on their answers, for `POST /feedback` and the unanswered-questions
+ * report (see `src/feedback/`).
+ *
+ * - `asked_questions`: one row per complete answer; `answer_id` is the answer's `id` (the request id);
+ *   `normalized` is the question's grouping key; `found` 0 when the knowledge base had nothing. The index
+ *   serves the report, which scans only what went unanswered.
+ * - `answer_feedback`: the latest rating of an answer; a rating for an unknown answer is refused.
+ */
+const feedbackTables: Migration = {
+  name: 'asked questions and feedback',
+  up(db) {
+    db.exec(`
+      CREATE TABLE asked_questions (
+        answer_id TEXT PRIMARY KEY,
+        kb TEXT NOT NULL,
+        question TEXT NOT NULL,
+        normalized TEXT NOT NULL,
+        found INTEGER NOT NULL CHECK (found IN (0, 1)),
+        asked_at TEXT NOT NULL
+      ) STRICT;
+
+      CREATE INDEX asked_questions_not_found ON asked_questions (kb, normalized) WHERE found = 0;
+
+      CREATE TABLE answer_feedback (
+        answer_id TEXT PRIMARY KEY REFERENCES asked_questions (answer_id) ON DELETE CASCADE,
+        rating TEXT NOT NULL CHECK (rating IN ('up', 'down')),
+        comment TEXT,
+        created_at TEXT NOT NULL
+      ) STRICT;
+    `);
+  },
+};
+
 /** Every migration in order; the schema version of this code is `MIGRATIONS.length`. */
-export const MIGRATIONS: readonly Migration[] = [baseTables];
+export const MIGRATIONS: readonly Migration[] = [
+  baseTables,
+  conversationTables,
+  accessTables,
+  feedbackTables,
+];
 
 /** The `user_version` this code reads and writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,4 +1,5 @@
 import type { AskRequest } from '../shared/protocol.ts';
+import type { Rating } from './feedback.ts';
 import { historyOf, loadTurns, saveTurns, type KeyValueStorage, type Turn } from './storage.ts';
 import { AskError, type StreamEvent } from './stream.ts';
 
@@ -12,6 +13,8 @@ export interface ConversationDeps {
   /** Streams the events of one answer (`askStream` bound to the service's URL and key). */
   ask: (request: AskRequest, signal: AbortSignal) => AsyncIterable<StreamEvent>;
   kb: string;
+  /** Sends a rating of an answer (`sendFeedback` bound to the service's URL and key); rejects on failure. */
+  rate?: (answerId: string, rating: Rating) => Promise<void>;
   storage: KeyValueStorage | undefined;
   storageKey: string;
   /**
@@ -33,6 +36,11 @@ export interface Conversation {
   retry(index: number): Promise<void>;
   /** Stops any answer and forgets the conversation, saved copy included. */
   reset(): void;
+  /**
+   * Rates the answer of turn `index` (thumbs up or down). Shown at once; taken back if the server refuses
+   * it, so what the visitor sees is what was recorded.
+   */
+  rate(index: number, rating: Rating): Promise<void>;
 }
 
 function errorOf(error: unknown): { code: string; message: string } {
@@ -67,6 +75,7 @@ export function createConversation(deps: ConversationDeps): Conversation {
       turn.answer = event.data.answer;
       turn.sources = event.data.sources;
       turn.found = event.data.found;
+      turn.answerId = event.data.id;
       turn.status = 'done';
     } else {
       turn.status = 'error';
@@ -127,6 +136,21 @@ export function createConversation(deps: ConversationDeps): Conversation {
       turns = [];
       save();
       deps.onChange(turns, undefined);
+    },
+    async rate(index, rating) {
+      const turn = turns[index];
+      if (!turn?.answerId || !deps.rate || turn.rating === rating) return;
+      const before = turn.rating;
+      turn.rating = rating;
+      save();
+      changed(turn);
+      try {
+        await deps.rate(turn.answerId, rating);
+      } catch {
+        if (turn.rating === rating) turn.rating = before;
+        save();
+        changed(turn);
+      }
     },
   };
 }

@@ -29,6 +29,9 @@ export interface Strings {
   notFound: string;
   stopped: string;
   retry: string;
+  /** Accessible names of the thumbs under an answer. */
+  rateUp: string;
+  rateDown: string;
   /** Network failure, CORS refusal or a dropped stream. */
   errorNetwork: string;
   /** The server is busy or its model provider is down. */
@@ -64,6 +67,8 @@ const en: Strings = {
   notFound: 'Not in the knowledge base',
   stopped: 'Stopped',
   retry: 'Retry',
+  rateUp: 'Helpful',
+  rateDown: 'Not helpful',
   errorNetwork: 'Could not reach the knowledge base.',
   errorBusy: 'The service is busy right now. Please try again in a moment.',
   errorRejected: 'The knowledge base could not answer this request.',
@@ -92,6 +97,8 @@ const zhCN: Strings = {
   notFound: '知识库中没有相关内容',
   stopped: '已停止',
   retry: '重试',
+  rateUp: '有帮助',
+  rateDown: '没有帮助',
   errorNetwork: '无法连接知识库。',
   errorBusy: '服务繁忙，请稍后再试。',
   errorRejected: '知识库无法处理这个请求。',

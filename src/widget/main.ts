@@ -3,6 +3,7 @@ import { stringsFor } from './i18n.ts';
 import { readOptions } from './options.ts';
 import { createPanel, type WidgetApi } from './panel.ts';
 import { storageKey, type KeyValueStorage } from './storage.ts';
+import { sendFeedback } from './feedback.ts';
 import { askStream } from './stream.ts';
 import { WIDGET_CSS } from './styles.ts';
 
@@ -67,11 +68,13 @@ function mount(script: HTMLScriptElement | undefined): WidgetApi {
   document.body.appendChild(host);
 
   const url = new URL('ask', options.api).href;
+  const feedbackUrl = new URL('feedback', options.api).href;
   const storage = localStorageOrNone();
   return createPanel(shadow, options, stringsFor(options.language), (onChange) =>
     createConversation({
       ask: (request, signal) => askStream({ url, key: options.key, request, signal }),
       kb: options.kb,
+      rate: (answerId, rating) => sendFeedback({ url: feedbackUrl, key: options.key, answerId, rating }),
       storage,
       storageKey: storageKey(options.api, options.kb),
       onChange,

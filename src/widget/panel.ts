@@ -116,7 +116,10 @@ export function createPanel(
   }
 
   function viewOf(turn: Turn, index: number): HTMLElement {
-    const element = turnView(turn, strings, () => void conversation.retry(index));
+    const element = turnView(turn, strings, {
+      retry: () => void conversation.retry(index),
+      rate: (rating) => void conversation.rate(index, rating),
+    });
     elements.set(turn, element);
     return element;
   }

@@ -19,6 +19,10 @@ export interface Turn {
   status: TurnStatus;
   /** Set when `status` is `error`: the protocol's error code and the server's message, if any. */
   error?: { code: string; message: string };
+  /** The answer's `id` (from `done`), which `POST /feedback` names. */
+  answerId?: string;
+  /** The visitor's thumbs up or down on this answer, once given. */
+  rating?: 'up' | 'down';
 }
 
 /** Turns kept; older ones are dropped (the server trims history to its token budget anyway). */

@@ -122,6 +122,13 @@ svg { width: 20px; height: 20px; fill: none; stroke: currentColor; stroke-width:
   border: 1px solid var(--kb-error); color: var(--kb-error); font-size: 13.5px; font-weight: 500;
 }
 .kb-retry:hover { background: var(--kb-bg); }
+.kb-rating { display: flex; gap: 4px; margin-top: 6px; }
+.kb-rate {
+  padding: 2px 8px; border-radius: 999px; border: 1px solid transparent; font-size: 14px; line-height: 1.4;
+  opacity: .55; background: transparent;
+}
+.kb-rate:hover, .kb-rate:focus-visible { opacity: 1; border-color: var(--kb-muted); }
+.kb-rate[aria-pressed="true"] { opacity: 1; border-color: var(--kb-p); }
 
 .kb-md p, .kb-md ul, .kb-md ol, .kb-md pre, .kb-md blockquote { margin: 0 0 .6em; }
 .kb-md > :last-child { margin-bottom: 0; }

@@ -4,12 +4,13 @@ import { format, type Strings } from './i18n.ts';
 import { safeHref } from './markdown-inline.ts';
 import { parseMarkdown } from './markdown.ts';
 import { mountMarkdown } from './markdown-dom.ts';
+import type { Rating } from './feedback.ts';
 import type { Turn } from './storage.ts';
 
 /**
  * The DOM of one turn: the question, then the answer rendered from Markdown with its citation markers
  * linked to the list of sources under it, a not-found answer marked as such, or an error with a retry
- * button.
+ * button; a complete answer has thumbs up and down under it (`POST /feedback`).
  */
 
 /** Error codes that mean "busy or down, try later" rather than "this request is wrong". */
@@ -67,7 +68,38 @@ function reveal(item: HTMLElement): void {
   item.classList.add('kb-flash');
 }
 
-function answerView(turn: Turn, strings: Strings, onRetry: () => void): HTMLElement {
+/** What a turn's buttons do. */
+export interface TurnActions {
+  retry: () => void;
+  rate: (rating: Rating) => void;
+}
+
+/** Thumbs up and down under a complete answer; the chosen one is pressed. */
+function ratingView(turn: Turn, strings: Strings, rate: (rating: Rating) => void): HTMLElement {
+  const button = (rating: Rating, label: string, glyph: string): HTMLButtonElement => {
+    const b = h(
+      'button',
+      {
+        type: 'button',
+        class: 'kb-rate',
+        'aria-label': label,
+        title: label,
+        'aria-pressed': String(turn.rating === rating),
+      },
+      glyph,
+    );
+    b.addEventListener('click', () => rate(rating));
+    return b;
+  };
+  return h(
+    'div',
+    { class: 'kb-rating' },
+    button('up', strings.rateUp, '👍'),
+    button('down', strings.rateDown, '👎'),
+  );
+}
+
+function answerView(turn: Turn, strings: Strings, actions: TurnActions): HTMLElement {
   const notFound = turn.found === false;
   const classes = ['kb-msg', 'kb-bot', notFound && 'kb-notfound', turn.status === 'error' && 'kb-failed'];
   const bubble = h(
@@ -103,7 +135,7 @@ function answerView(turn: Turn, strings: Strings, onRetry: () => void): HTMLElem
   if (turn.status === 'error') {
     const { text, details } = errorText(turn.error, strings);
     const retry = h('button', { type: 'button', class: 'kb-retry' }, strings.retry);
-    retry.addEventListener('click', onRetry);
+    retry.addEventListener('click', actions.retry);
     bubble.append(h('p', { class: 'kb-error-text' }, text));
     if (details) bubble.append(h('p', { class: 'kb-note' }, `${strings.details}: ${details}`));
     bubble.append(retry);
@@ -118,6 +150,7 @@ function answerView(turn: Turn, strings: Strings, onRetry: () => void): HTMLElem
       ),
     );
   }
+  if (turn.status === 'done' && turn.answerId) bubble.append(ratingView(turn, strings, actions.rate));
   return bubble;
 }
 
@@ -126,13 +159,13 @@ function answerView(turn: Turn, strings: Strings, onRetry: () => void): HTMLElem
  * rendering a pure function of the turn).
  *
  * @example
- * log.replaceChild(turnView(turn, strings, () => conversation.retry(i)), oldElement);
+ * log.replaceChild(turnView(turn, strings, { retry: () => conversation.retry(i), rate: (r) => conversation.rate(i, r) }), old);
  */
-export function turnView(turn: Turn, strings: Strings, onRetry: () => void): HTMLElement {
+export function turnView(turn: Turn, strings: Strings, actions: TurnActions): HTMLElement {
   return h(
     'div',
     { class: 'kb-turn' },
     h('div', { class: 'kb-msg kb-user' }, h('span', { class: 'kb-sr' }, `${strings.you}: `), turn.question),
-    answerView(turn, strings, onRetry),
+    answerView(turn, strings, actions),
   );
 }
