@@ -78,8 +78,18 @@ export function createChatModel(client: OpenAI, options: ChatModelOptions): Chat
   return {
     async *stream(request, signal) {
       const release = await acquire(signal);
-      const deadline = AbortSignal.timeout(options.timeoutMs);
-      const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
+      // One controller for the upstream call, aborted by the caller or by the deadline, and released as
+      // soon as the answer ends: `AbortSignal.timeout` + `AbortSignal.any` would keep every request's
+      // signals (and what they reference) alive for the whole timeout, which under load reads as a leak.
+      const upstream = new AbortController();
+      let timedOut = false;
+      const deadline = setTimeout(() => {
+        timedOut = true;
+        upstream.abort(new Error(`no answer within ${options.timeoutMs} ms`));
+      }, options.timeoutMs);
+      const forward = () => upstream.abort(signal?.reason);
+      if (signal?.aborted) forward();
+      signal?.addEventListener('abort', forward, { once: true });
       try {
         const stream = await client.chat.completions.create(
           {
@@ -96,7 +106,7 @@ export function createChatModel(client: OpenAI, options: ChatModelOptions): Chat
             stream: true,
             stream_options: { include_usage: true },
           },
-          { signal: combined, timeout: options.timeoutMs },
+          { signal: upstream.signal, timeout: options.timeoutMs },
         );
         for await (const chunk of stream) {
           const text = chunk.choices[0]?.delta?.content;
@@ -112,9 +122,11 @@ export function createChatModel(client: OpenAI, options: ChatModelOptions): Chat
         }
       } catch (error) {
         if (signal?.aborted) throw error;
-        if (deadline.aborted) throw new UpstreamTimeoutError(undefined, { cause: error });
+        if (timedOut) throw new UpstreamTimeoutError(undefined, { cause: error });
         throw mapProviderError(error);
       } finally {
+        clearTimeout(deadline);
+        signal?.removeEventListener('abort', forward);
         release();
       }
     },
