@@ -1,7 +1,7 @@
 import { queryTerms } from '../text/segment.ts';
 
 const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
-/** Inflections stripped before matching, so "configured" matches "configuration" (longest first). */
+/** Inflections stripped before matching, so "configure(d)" matches "configuration" (longest first). */
 const SUFFIXES = [
   'ations',
   'ation',
@@ -18,6 +18,7 @@ const SUFFIXES = [
   'es',
   's',
   'ly',
+  'e',
 ];
 
 function stem(word: string): string {
@@ -27,14 +28,17 @@ function stem(word: string): string {
   return word;
 }
 
+/** Characters NFKC changes in practice: full-width forms and compatibility ideographs and letters. */
+const FULL_WIDTH = /[\uFF00-\uFFEF\u3000\uF900-\uFAFF\u2100-\u214F]/;
+
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /**
  * A test of how much of a question a passage covers: the share (0 to 1) of the question's meaningful terms
- * (see `queryTerms`: CJK bigrams, so common single characters like 的 and 是 count for nothing) found in the passage. Latin terms match at a word start after light stemming; CJK
- * bigrams match anywhere. This is the full-text relevance signal: unlike a BM25 or fused score it means the
+ * (see `queryTerms`: CJK bigrams, so common single characters like 的 and 是 count for nothing) found
+ * in the passage. Latin terms match at a word start after light stemming; CJK bigrams match anywhere. This is the full-text relevance signal: unlike a BM25 or fused score it means the
  * same thing for every query and corpus, so one threshold (`MIN_TERM_COVERAGE`) can be set for all.
  *
  * @example
@@ -43,17 +47,18 @@ function escapeRegExp(text: string): string {
  */
 export function termCoverage(question: string): (passage: string) => number {
   const terms = queryTerms(question);
-  const tests = terms.map((term) =>
-    CJK.test(term)
-      ? (text: string) => text.includes(term)
-      : (
-          (pattern) => (text: string) =>
-            pattern.test(text)
-        )(new RegExp(`(?<![\\p{L}\\p{N}])${escapeRegExp(stem(term))}`, 'u')),
-  );
+  const tests = terms.map((term): ((text: string) => boolean) => {
+    if (CJK.test(term)) return (text) => text.includes(term);
+    const root = stem(term);
+    const atWordStart = new RegExp(`(?<![\\p{L}\\p{N}])${escapeRegExp(root)}`, 'u');
+    // `includes` rejects most passages cheaply; the Unicode-aware regex only confirms a word start.
+    return (text) => text.includes(root) && atWordStart.test(text);
+  });
   return (passage) => {
     if (tests.length === 0) return 0;
-    const text = passage.normalize('NFKC').toLowerCase();
+    // NFKC (full-width Latin such as "ＡＰＩ") only when the passage has such characters: it is the
+    // costliest step otherwise, and queries are always normalised.
+    const text = (FULL_WIDTH.test(passage) ? passage.normalize('NFKC') : passage).toLowerCase();
     let hits = 0;
     for (const test of tests) if (test(text)) hits += 1;
     return hits / tests.length;

@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { termCoverage } from '../src/rag/relevance.ts';
+
+describe('termCoverage', () => {
+  it('is the share of the question terms a passage contains, stems matching at word starts', () => {
+    const coverage = termCoverage('How do I configure backups?');
+    expect(coverage('Backup configuration lives in config.yaml.')).toBe(1);
+    expect(coverage('Backups run nightly.')).toBe(0.5);
+    // "figure" inside "configure" is not the word "figures".
+    expect(termCoverage('figures')('configure it')).toBe(0);
+  });
+
+  it('counts CJK bigrams, so shared single characters alone do not make a passage relevant', () => {
+    const coverage = termCoverage('如何重建知识库？');
+    expect(coverage('用 --rebuild 重建知识库。')).toBeCloseTo(4 / 6);
+    expect(coverage('库存和知道是两回事')).toBe(0);
+  });
+
+  it('matches full-width Latin in passages like its half-width form', () => {
+    expect(termCoverage('API key')('请在设置中填写 ＡＰＩ Ｋｅｙ')).toBe(1);
+  });
+
+  it('a question with no searchable terms covers nothing', () => {
+    expect(termCoverage('the of ?')('anything at all')).toBe(0);
+  });
+});
