@@ -51,7 +51,7 @@ export interface RetrievalBenchRow {
  * End-to-end retrieval latency as `/ask` pays it: embedding the question with the local embedder, vector
  * and full-text search, fusion, loading the passages and judging relevance. The knowledge base is filled
  * with `chunks` passages of 4 to 8 real documentation sentences each (a seeded mix of English and Chinese),
- * embedded by the local embedder; questions are sentences from the same pool.
+ * embedded by the local embedder; questions are the openings of sentences from the same pool.
  */
 export async function benchRetrieval(sizes: number[], sources: string[]): Promise<RetrievalBenchRow[]> {
   const pool = sentencePool(sources);
@@ -100,7 +100,13 @@ export async function benchRetrieval(sizes: number[], sources: string[]): Promis
         );
       }
       const buildSeconds = (performance.now() - started) / 1000;
-      const questions = Array.from({ length: 300 }, pick);
+      // Questions are as long as people's: the first 8 words of a sentence, or 12 characters of Chinese.
+      const questions = Array.from({ length: 300 }, () => {
+        const sentence = pick();
+        return /[\u4e00-\u9fff]/.test(sentence)
+          ? Array.from(sentence).slice(0, 12).join('')
+          : sentence.split(/\s+/).slice(0, 8).join(' ');
+      });
       const current = store.getKnowledgeBase('bench')!;
       // Warm-up: the first queries load indexes and pages into memory.
       for (const q of questions.slice(0, 20)) await retrieve(store, embedder, current, q, config.retrieval);
