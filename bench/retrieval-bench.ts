@@ -8,6 +8,7 @@ import { retrieve } from '../src/rag/retrieve.ts';
 import { openSqliteStore } from '../src/store/sqlite.ts';
 import type { NewChunk } from '../src/store/store.ts';
 import { countTokens } from '../src/text/tokens.ts';
+import { prng } from '../test/prng.ts';
 import { percentile, round } from './stats.ts';
 
 /** Sentences of real documentation (English and Chinese) to build chunks and questions from. */
@@ -25,18 +26,6 @@ function sentencePool(sources: string[]): string[] {
     }
   }
   return pool;
-}
-
-/** A seeded generator, so every run measures the same corpus. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export interface RetrievalBenchRow {
@@ -63,7 +52,7 @@ export async function benchRetrieval(sizes: number[], sources: string[]): Promis
     const dir = mkdtempSync(join(tmpdir(), 'kb-bench-retrieval-'));
     const store = openSqliteStore(join(dir, 'kb.sqlite'));
     try {
-      const next = random(size);
+      const next = prng(size);
       const pick = () => pool[Math.floor(next() * pool.length)]!;
       const started = performance.now();
       const kb = store.createKnowledgeBase(

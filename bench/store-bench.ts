@@ -5,7 +5,8 @@ import Database from 'better-sqlite3';
 import * as sqliteVec from 'sqlite-vec';
 import { openSqliteStore } from '../src/store/sqlite.ts';
 import type { NewChunk } from '../src/store/store.ts';
-import { HAN, makeVocabulary, noisyCopy, prng, randomUnitVector, zipfSampler } from './synthetic.ts';
+import { prng } from '../test/prng.ts';
+import { HAN, makeVocabulary, noisyCopy, randomUnitVector, zipfSampler } from './synthetic.ts';
 
 /**
  * Store benchmark: insert throughput, query latency and vector recall of the SQLite store on seeded

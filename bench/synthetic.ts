@@ -4,23 +4,6 @@
  */
 
 /**
- * mulberry32: small, fast, seeded; good enough for synthetic data.
- *
- * @example
- * const random = prng(1); // random() is in [0, 1)
- */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/**
  * A normalised vector with Gaussian components (uniform direction on the sphere).
  *
  * @example

@@ -1,18 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { chunkDocument, defaultChunkOptions, type ChunkOptions, type DraftChunk } from '../ingest/chunk.ts';
 import { countTokens } from '../src/text/tokens.ts';
-
-/** mulberry32: a small seeded PRNG, so every generated document can be reproduced from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from './prng.ts';
 
 const WORDS = (
   'the knowledge base answers questions from documents with citations and streams each answer while ' +

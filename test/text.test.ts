@@ -12,18 +12,7 @@ import {
   truncateToTokens,
   type MeasuredText,
 } from '../src/text/tokens.ts';
-
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from './prng.ts';
 
 /** Fragments that exercise every branch of the pre-tokenizer patterns and of byte-level merging. */
 const FRAGMENTS = [
