@@ -33,6 +33,10 @@ describe('createSseParser', () => {
     }
   });
 
+  it('an event closed by a final lone CR is delivered at the end of the input', () => {
+    expect(parseAll(['event: done\rdata: {}\r\r'])).toEqual([{ event: 'done', data: '{}' }]);
+  });
+
   it('drops an event the input ends before closing', () => {
     expect(parseAll(['event: delta\ndata: cut off'])).toEqual([]);
   });

@@ -65,6 +65,8 @@ export function createSseParser(onMessage: (message: SseMessage) => void): SsePa
       for (const l of lines) line(l);
     },
     end() {
+      // A held-back `\r` ends its line after all: nothing can follow it now.
+      if (pending.endsWith('\r')) line(pending.slice(0, -1));
       pending = '';
       event = '';
       data = [];
