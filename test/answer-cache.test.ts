@@ -1,32 +1,13 @@
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ingestDirectory } from '../ingest/run.ts';
 import { createAnswerCache, type AnswerCacheKey } from '../src/rag/answer-cache.ts';
 import type { AskResponse } from '../src/shared/protocol.ts';
 import { normalizeQuestion } from '../src/text/normalize-question.ts';
-import {
-  createTestApp,
-  openTestKnowledgeBase,
-  parseEvents,
-  postAsk,
-  QUESTION,
-  type TestKnowledgeBase,
-} from './app-fixture.ts';
-import { startFakeOpenAI, type FakeOpenAI } from './fake-openai.ts';
+import { createTestApp, useKnowledgeBaseAndModel, parseEvents, postAsk, QUESTION } from './app-fixture.ts';
 
-let kb: TestKnowledgeBase;
-let fake: FakeOpenAI;
-
-beforeAll(async () => {
-  kb = await openTestKnowledgeBase();
-  fake = await startFakeOpenAI({ reply: 'Copy data/kb.sqlite while the server is stopped [1].' });
-});
-afterAll(async () => {
-  await fake?.close();
-  kb?.close();
-});
-beforeEach(() => fake.reset());
+const ctx = useKnowledgeBaseAndModel();
 
 async function ask(app: ReturnType<typeof createTestApp>['app'], body: Record<string, unknown>) {
   const res = await postAsk(app, body);
@@ -36,13 +17,13 @@ async function ask(app: ReturnType<typeof createTestApp>['app'], body: Record<st
 
 describe('answer cache over /ask', () => {
   it('the same normalised question is answered from the cache, with nothing sent upstream', async () => {
-    const { app, logLines } = createTestApp(kb, { chat: fake });
+    const { app, logLines } = createTestApp(ctx.kb, { chat: ctx.fake });
     const first = await ask(app, { question: QUESTION });
     expect(first.cached).toBe(false);
-    expect(fake.requestsTo('chat')).toHaveLength(1);
+    expect(ctx.fake.requestsTo('chat')).toHaveLength(1);
 
     const again = await ask(app, { question: `  ${QUESTION.toUpperCase().replace('?', '？')}  ` });
-    expect(fake.requestsTo('chat')).toHaveLength(1);
+    expect(ctx.fake.requestsTo('chat')).toHaveLength(1);
     expect(again.cached).toBe(true);
     expect(again.answer).toBe(first.answer);
     expect(again.sources).toEqual(first.sources);
@@ -54,17 +35,17 @@ describe('answer cache over /ask', () => {
   });
 
   it('a cached answer streams as sources, one delta and done with cached: true', async () => {
-    const { app } = createTestApp(kb, { chat: fake });
+    const { app } = createTestApp(ctx.kb, { chat: ctx.fake });
     await ask(app, { question: QUESTION });
     const res = await postAsk(app, { question: QUESTION, stream: true });
     const events = parseEvents(await res.text());
     expect(events.map((e) => e.event)).toEqual(['sources', 'delta', 'done']);
     expect(JSON.parse(events[2]!.data)).toMatchObject({ cached: true, found: true });
-    expect(fake.requestsTo('chat')).toHaveLength(1);
+    expect(ctx.fake.requestsTo('chat')).toHaveLength(1);
   });
 
   it('history, another temperature or another topK miss the cache; the same settings spelled out hit it', async () => {
-    const { app } = createTestApp(kb, { chat: fake });
+    const { app } = createTestApp(ctx.kb, { chat: ctx.fake });
     await ask(app, { question: QUESTION });
     const history = [
       { role: 'user', content: 'Hello' },
@@ -73,40 +54,40 @@ describe('answer cache over /ask', () => {
     expect((await ask(app, { question: QUESTION, history })).cached).toBe(false);
     expect((await ask(app, { question: QUESTION, temperature: 1 })).cached).toBe(false);
     expect((await ask(app, { question: QUESTION, topK: 1 })).cached).toBe(false);
-    const sent = fake.requestsTo('chat').length;
+    const sent = ctx.fake.requestsTo('chat').length;
     expect((await ask(app, { question: QUESTION, temperature: 0.2 })).cached).toBe(true);
-    expect(fake.requestsTo('chat')).toHaveLength(sent);
+    expect(ctx.fake.requestsTo('chat')).toHaveLength(sent);
   });
 
   it('any change to the knowledge base invalidates its cached answers', async () => {
-    const { app } = createTestApp(kb, { chat: fake });
+    const { app } = createTestApp(ctx.kb, { chat: ctx.fake });
     await ask(app, { question: QUESTION });
     expect((await ask(app, { question: QUESTION })).cached).toBe(true);
-    appendFileSync(join(kb.dir, 'docs', 'backup.md'), '\nKeep three copies of every backup.\n');
+    appendFileSync(join(ctx.kb.dir, 'docs', 'backup.md'), '\nKeep three copies of every backup.\n');
     await ingestDirectory({
-      dir: join(kb.dir, 'docs'),
+      dir: join(ctx.kb.dir, 'docs'),
       kb: 'default',
-      store: kb.store,
-      embedder: kb.embedder,
+      store: ctx.kb.store,
+      embedder: ctx.kb.embedder,
     });
     expect((await ask(app, { question: QUESTION })).cached).toBe(false);
-    expect(fake.requestsTo('chat')).toHaveLength(2);
+    expect(ctx.fake.requestsTo('chat')).toHaveLength(2);
   });
 
   it('CACHE_TTL_SECONDS=0 turns the cache off', async () => {
-    const { app } = createTestApp(kb, { chat: fake, env: { CACHE_TTL_SECONDS: '0' } });
+    const { app } = createTestApp(ctx.kb, { chat: ctx.fake, env: { CACHE_TTL_SECONDS: '0' } });
     await ask(app, { question: QUESTION });
     expect((await ask(app, { question: QUESTION })).cached).toBe(false);
-    expect(fake.requestsTo('chat')).toHaveLength(2);
+    expect(ctx.fake.requestsTo('chat')).toHaveLength(2);
   });
 
   it('extractive answers are cached too, and failed answers are not', async () => {
-    const { app } = createTestApp(kb);
+    const { app } = createTestApp(ctx.kb);
     await ask(app, { question: QUESTION });
     expect((await ask(app, { question: QUESTION })).cached).toBe(true);
 
-    const llm = createTestApp(kb, { chat: fake }).app;
-    fake.enqueue('chat', { status: 400 });
+    const llm = createTestApp(ctx.kb, { chat: ctx.fake }).app;
+    ctx.fake.enqueue('chat', { status: 400 });
     expect((await postAsk(llm, { question: QUESTION })).status).toBe(502);
     expect((await ask(llm, { question: QUESTION })).cached).toBe(false);
   });

@@ -6,7 +6,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import { ingestDirectory } from '../ingest/run.ts';
 import type { AccessStore } from '../src/access/access-store.ts';
 import { createApp } from '../src/app.ts';
@@ -22,7 +22,7 @@ import { createSseParser, type SseMessage } from '../src/shared/sse-parse.ts';
 import { sqliteConversationStore, type ConversationStore } from '../src/store/conversations.ts';
 import { openSqliteDatabase, sqliteStore } from '../src/store/sqlite.ts';
 import type { Store } from '../src/store/store.ts';
-import type { FakeOpenAI } from './fake-openai.ts';
+import { startFakeOpenAI, type FakeOpenAI } from './fake-openai.ts';
 
 /** A question the test knowledge base answers from `backup.md`. */
 export const QUESTION = 'How do I back up the database?';
@@ -164,4 +164,33 @@ export function leakyStore(store: Store): Store {
       return typeof value === 'function' ? value.bind(target) : value;
     },
   });
+}
+
+/** The fake model's default reply in tests over the test knowledge base: a cited answer from backup.md. */
+export const BACKUP_ANSWER = 'Copy data/kb.sqlite while the server is stopped [1].';
+
+/**
+ * Registers the hooks most HTTP test files share: one test knowledge base and one fake model for the
+ * file, closed after it, with the fake's recorded requests and scripted failures reset before each test.
+ * Read `kb` and `fake` inside tests (they are set by `beforeAll`).
+ *
+ * @example
+ * const ctx = useKnowledgeBaseAndModel();
+ * it('answers', async () => postAsk(createTestApp(ctx.kb, { chat: ctx.fake }).app, { question: QUESTION }));
+ */
+export function useKnowledgeBaseAndModel(reply: string = BACKUP_ANSWER): {
+  kb: TestKnowledgeBase;
+  fake: FakeOpenAI;
+} {
+  const ctx = {} as { kb: TestKnowledgeBase; fake: FakeOpenAI };
+  beforeAll(async () => {
+    ctx.kb = await openTestKnowledgeBase();
+    ctx.fake = await startFakeOpenAI({ reply });
+  });
+  afterAll(async () => {
+    await ctx.fake?.close();
+    ctx.kb?.close();
+  });
+  beforeEach(() => ctx.fake.reset());
+  return ctx;
 }

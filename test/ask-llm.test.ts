@@ -1,37 +1,25 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AskResponse, HistoryMessage, StreamEvents } from '../src/shared/protocol.ts';
 import { tokenCounterFor } from '../src/text/tokens.ts';
 import {
   createTestApp,
   expectError,
-  openTestKnowledgeBase,
+  useKnowledgeBaseAndModel,
   parseEvents,
   postAsk,
   QUESTION,
-  type TestKnowledgeBase,
 } from './app-fixture.ts';
-import { startFakeOpenAI, type FakeOpenAI } from './fake-openai.ts';
+import { startFakeOpenAI } from './fake-openai.ts';
 
-let kb: TestKnowledgeBase;
-let fake: FakeOpenAI;
-
-beforeAll(async () => {
-  kb = await openTestKnowledgeBase();
-  fake = await startFakeOpenAI({ reply: 'Copy data/kb.sqlite while the server is stopped [1].' });
-});
-afterAll(async () => {
-  await fake?.close();
-  kb?.close();
-});
-beforeEach(() => fake.reset());
+const ctx = useKnowledgeBaseAndModel();
 
 function app(env: Record<string, string> = {}) {
-  return createTestApp(kb, { chat: fake, env }).app;
+  return createTestApp(ctx.kb, { chat: ctx.fake, env }).app;
 }
 
 type ChatMessage = { role: string; content: string };
 const lastChatBody = () =>
-  fake.requestsTo('chat').at(-1)!.body as { messages: ChatMessage[]; [k: string]: unknown };
+  ctx.fake.requestsTo('chat').at(-1)!.body as { messages: ChatMessage[]; [k: string]: unknown };
 
 describe('POST /ask answered by a chat model', () => {
   it('sends the system prompt, numbered sources and the question upstream, and returns cited JSON with usage', async () => {
@@ -52,11 +40,11 @@ describe('POST /ask answered by a chat model', () => {
     expect(user.content).toContain('[1] Backups');
     expect(user.content.endsWith(`Question: ${QUESTION}`)).toBe(true);
     expect(sent).toMatchObject({ model: 'gpt-4o-mini', max_tokens: 800, temperature: 0.2, stream: true });
-    expect(fake.requestsTo('chat')[0]!.headers.authorization).toBe('Bearer sk-test');
+    expect(ctx.fake.requestsTo('chat')[0]!.headers.authorization).toBe('Bearer sk-test');
   });
 
   it('streams the model tokens as delta events as they arrive, then done', async () => {
-    fake.setReply('One two three four five six seven eight nine ten [1].');
+    ctx.fake.setReply('One two three four five six seven eight nine ten [1].');
     const res = await postAsk(app(), { question: QUESTION, stream: true });
     const events = parseEvents(await res.text());
     const deltas = events.filter((e) => e.event === 'delta');
@@ -64,12 +52,12 @@ describe('POST /ask answered by a chat model', () => {
     const done = JSON.parse(events.at(-1)!.data) as StreamEvents['done'];
     expect(events.at(-1)!.event).toBe('done');
     expect(deltas.map((d) => (JSON.parse(d.data) as StreamEvents['delta']).text).join('')).toBe(done.answer);
-    fake.setReply('Copy data/kb.sqlite while the server is stopped [1].');
+    ctx.fake.setReply('Copy data/kb.sqlite while the server is stopped [1].');
   });
 
   it('removes citation markers that name no source, in JSON and in the stream', async () => {
     const reply = 'Stop the server [1] then copy the file [7], see also [0] and [1, 9].';
-    fake.setReply(reply);
+    ctx.fake.setReply(reply);
     const json = (await (await postAsk(app(), { question: QUESTION })).json()) as AskResponse;
     const n = json.sources.length;
     expect(n).toBeLessThan(7);
@@ -80,7 +68,7 @@ describe('POST /ask answered by a chat model', () => {
       .map((e) => (JSON.parse(e.data) as StreamEvents['delta']).text)
       .join('');
     expect(streamed).toBe(json.answer);
-    fake.setReply('Copy data/kb.sqlite while the server is stopped [1].');
+    ctx.fake.setReply('Copy data/kb.sqlite while the server is stopped [1].');
   });
 
   it('a question with nothing relevant gets the not-found message in its language and calls no model', async () => {
@@ -91,20 +79,20 @@ describe('POST /ask answered by a chat model', () => {
       const body = (await (await postAsk(app(), { question })).json()) as AskResponse;
       expect(body).toMatchObject({ found: false, answer, sources: [], mode: 'llm' });
     }
-    expect(fake.requestsTo('chat')).toHaveLength(0);
+    expect(ctx.fake.requestsTo('chat')).toHaveLength(0);
   });
 
   it('a 429 with Retry-After is retried after the wait, then answered', async () => {
-    fake.enqueue('chat', { status: 429, retryAfter: 1 });
+    ctx.fake.enqueue('chat', { status: 429, retryAfter: 1 });
     const started = Date.now();
     const res = await postAsk(app({ LLM_MAX_RETRIES: '2' }), { question: QUESTION });
     expect(res.status).toBe(200);
-    expect(fake.requestsTo('chat')).toHaveLength(2);
+    expect(ctx.fake.requestsTo('chat')).toHaveLength(2);
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
   });
 
   it('a provider that keeps answering 500 is a 502 upstream_error without the provider text', async () => {
-    fake.enqueue('chat', {
+    ctx.fake.enqueue('chat', {
       status: 500,
       retryAfterMs: 5,
       times: Infinity,
@@ -113,11 +101,11 @@ describe('POST /ask answered by a chat model', () => {
     const res = await postAsk(app({ LLM_MAX_RETRIES: '2' }), { question: QUESTION });
     const error = await expectError(res, 502, 'upstream_error');
     expect(JSON.stringify(error)).not.toMatch(/10\.0\.0\.7|sk-live|db down/);
-    expect(fake.requestsTo('chat')).toHaveLength(3);
+    expect(ctx.fake.requestsTo('chat')).toHaveLength(3);
   });
 
   it('a provider that keeps rate limiting is a 503 upstream_unavailable', async () => {
-    fake.enqueue('chat', { status: 429, retryAfterMs: 5, times: Infinity });
+    ctx.fake.enqueue('chat', { status: 429, retryAfterMs: 5, times: Infinity });
     await expectError(
       await postAsk(app({ LLM_MAX_RETRIES: '1' }), { question: QUESTION }),
       503,
@@ -126,7 +114,7 @@ describe('POST /ask answered by a chat model', () => {
   });
 
   it('a hanging provider is a 504 upstream_timeout within LLM_TIMEOUT_MS, retries included', async () => {
-    fake.enqueue('chat', { hang: true, times: Infinity });
+    ctx.fake.enqueue('chat', { hang: true, times: Infinity });
     const started = Date.now();
     const res = await postAsk(app({ LLM_TIMEOUT_MS: '400', LLM_MAX_RETRIES: '2' }), { question: QUESTION });
     await expectError(res, 504, 'upstream_timeout');
@@ -162,7 +150,7 @@ describe('POST /ask answered by a chat model', () => {
       400,
       'invalid_request',
     );
-    expect(fake.requestsTo('chat')).toHaveLength(0);
+    expect(ctx.fake.requestsTo('chat')).toHaveLength(0);
   });
 
   it('a request may lower the temperature and pick an allowed model, and no other', async () => {
@@ -179,7 +167,7 @@ describe('POST /ask answered by a chat model', () => {
   it('LLM_CONCURRENCY bounds the upstream calls in flight; the rest wait their turn', async () => {
     const slow = await startFakeOpenAI({ reply: 'Stopped server, copied file [1].', latencyMs: 150 });
     try {
-      const limited = createTestApp(kb, { chat: slow, env: { LLM_CONCURRENCY: '2' } }).app;
+      const limited = createTestApp(ctx.kb, { chat: slow, env: { LLM_CONCURRENCY: '2' } }).app;
       const results = await Promise.all(
         Array.from({ length: 6 }, async () => (await postAsk(limited, { question: QUESTION })).status),
       );

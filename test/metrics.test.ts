@@ -1,25 +1,8 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createMetrics } from '../src/metrics.ts';
-import {
-  createTestApp,
-  openTestKnowledgeBase,
-  postAsk,
-  QUESTION,
-  type TestKnowledgeBase,
-} from './app-fixture.ts';
-import { startFakeOpenAI, type FakeOpenAI } from './fake-openai.ts';
+import { createTestApp, useKnowledgeBaseAndModel, postAsk, QUESTION } from './app-fixture.ts';
 
-let kb: TestKnowledgeBase;
-let fake: FakeOpenAI;
-beforeAll(async () => {
-  kb = await openTestKnowledgeBase();
-  fake = await startFakeOpenAI({ reply: 'Copy data/kb.sqlite while the server is stopped [1].' });
-});
-afterAll(async () => {
-  await fake?.close();
-  kb?.close();
-});
-beforeEach(() => fake.reset());
+const ctx = useKnowledgeBaseAndModel();
 
 /** The value of one sample line (`name{labels} value`) of the exposition, or undefined. */
 function sample(text: string, series: string): number | undefined {
@@ -40,7 +23,7 @@ const METRIC_NAMES = [
 
 describe('GET /metrics', () => {
   it('exposes exactly the documented metrics in the Prometheus text format', async () => {
-    const res = await createTestApp(kb).app.request('/metrics');
+    const res = await createTestApp(ctx.kb).app.request('/metrics');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
     const text = await res.text();
@@ -49,11 +32,11 @@ describe('GET /metrics', () => {
   });
 
   it('counts requests, tokens, cache hits, not-found answers, upstream errors and durations', async () => {
-    const { app } = createTestApp(kb, { chat: fake });
+    const { app } = createTestApp(ctx.kb, { chat: ctx.fake });
     expect((await postAsk(app, { question: QUESTION })).status).toBe(200);
     expect((await postAsk(app, { question: QUESTION })).status).toBe(200);
     expect((await postAsk(app, { question: 'What is the vacation policy?' })).status).toBe(200);
-    fake.enqueue('chat', { status: 400 });
+    ctx.fake.enqueue('chat', { status: 400 });
     expect((await postAsk(app, { question: 'How do I install it?' })).status).toBe(502);
     expect((await postAsk(app, '{')).status).toBe(400);
 
@@ -74,8 +57,8 @@ describe('GET /metrics', () => {
   });
 
   it('each app has its own registry: two apps in one process never share counts', async () => {
-    const a = createTestApp(kb).app;
-    const b = createTestApp(kb).app;
+    const a = createTestApp(ctx.kb).app;
+    const b = createTestApp(ctx.kb).app;
     await a.request('/health');
     await a.request('/health');
     const textB = await (await b.request('/metrics')).text();
@@ -88,7 +71,7 @@ describe('GET /metrics', () => {
 
 describe('the request log line', () => {
   it('has request id, route, status, ms, kb, tokens, cache hit and found, and never the question', async () => {
-    const { app, logLines } = createTestApp(kb, { chat: fake });
+    const { app, logLines } = createTestApp(ctx.kb, { chat: ctx.fake });
     await postAsk(app, { question: QUESTION }, { 'X-Request-Id': 'req-1' });
     await postAsk(app, { question: QUESTION }, { 'X-Request-Id': 'req-2' });
     const [first, second] = logLines.filter((l) => l.msg === 'request');
