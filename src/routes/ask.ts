@@ -34,19 +34,23 @@ function answererOf(deps: AskRouteDeps): Answerer {
 }
 
 /**
- * Refuses a question (or an earlier user turn sent as history) containing a word of `SENSITIVE_WORDS_FILE`;
- * shared with `/v1/chat/completions`.
+ * What every question goes through before it is answered, on `/ask` and `/v1/chat/completions` alike: the
+ * knowledge base goes into the log line, the key must cover it (a request without `kb` asks the default
+ * one), and a question (or an earlier user turn sent as history) containing a word of
+ * `SENSITIVE_WORDS_FILE` is refused.
  *
  * @example
- * assertNotBlocked(deps.blocked, ask.question, ask.history); // throws ContentBlockedError on a match
+ * admitQuestion(c, deps.blocked, ask); // throws ForbiddenError or ContentBlockedError
  */
-export function assertNotBlocked(
+export function admitQuestion(
+  c: Context<AppEnv>,
   blocked: BlockedWordTest | undefined,
-  question: string,
-  history: HistoryMessage[],
+  ask: { kb: string; question: string; history: HistoryMessage[] },
 ): void {
+  c.get('requestLog').kb = ask.kb;
+  requireKnowledgeBase(c, ask.kb);
   if (!blocked) return;
-  if (blocked(question) || history.some((m) => m.role === 'user' && blocked(m.content))) {
+  if (blocked(ask.question) || ask.history.some((m) => m.role === 'user' && blocked(m.content))) {
     throw new ContentBlockedError();
   }
 }
@@ -121,10 +125,7 @@ export function createAskRoute(deps: AskRouteDeps): Hono<AppEnv> {
   const schema = askRequestSchema(deps.limits);
   return new Hono<AppEnv>().post('/ask', async (c) => {
     const ask = schema.parse(await readJson(c));
-    c.get('requestLog').kb = ask.kb;
-    // The key's scope is checked here too: a request without `kb` asks the default knowledge base.
-    requireKnowledgeBase(c, ask.kb);
-    assertNotBlocked(deps.blocked, ask.question, ask.history);
+    admitQuestion(c, deps.blocked, ask);
     const input: AnswerInput = {
       question: ask.question,
       kb: ask.kb,

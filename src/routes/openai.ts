@@ -7,9 +7,8 @@ import type { AnswerFn } from '../rag/conversation.ts';
 import type { AskResponse } from '../shared/protocol.ts';
 import type { Store } from '../store/store.ts';
 import type { BlockedWordTest } from '../text/blocked-words.ts';
-import { requireKnowledgeBase } from './access-control.ts';
 import type { AppEnv } from './app-env.ts';
-import { assertNotBlocked, recordAnswer } from './ask.ts';
+import { admitQuestion, recordAnswer } from './ask.ts';
 import type { AskLimits } from './ask-schema.ts';
 import { streamEvents } from './event-stream.ts';
 import { chatCompletionsSchema, chatQuestion } from './openai-schema.ts';
@@ -128,9 +127,7 @@ export function createOpenAIRoutes(deps: OpenAIRouteDeps): Hono<AppEnv> {
     .post('/v1/chat/completions', async (c) => {
       const body = schema.parse(await readJson(c));
       const ask = chatQuestion(body, deps.limits);
-      c.get('requestLog').kb = ask.kb;
-      requireKnowledgeBase(c, ask.kb);
-      assertNotBlocked(deps.blocked, ask.question, ask.history);
+      admitQuestion(c, deps.blocked, ask);
       const input: AnswerInput = {
         question: ask.question,
         kb: ask.kb,
