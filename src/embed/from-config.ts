@@ -1,5 +1,5 @@
 import type { Config } from '../config.ts';
-import { createOpenAIClient } from '../llm/client.ts';
+import { openAIClientFromConfig } from '../llm/from-config.ts';
 import { createEmbedder } from './create.ts';
 import type { Embedder } from './embedder.ts';
 
@@ -12,17 +12,7 @@ import type { Embedder } from './embedder.ts';
  * const embedder = embedderFromConfig(loadConfig());
  */
 export function embedderFromConfig(config: Config, options: { fetch?: typeof fetch } = {}): Embedder {
-  const { apiKey, baseURL } = config.openai;
-  const openai =
-    config.embedding.provider === 'openai' && apiKey
-      ? createOpenAIClient({
-          apiKey,
-          ...(baseURL ? { baseURL } : {}),
-          timeoutMs: config.chat.timeoutMs,
-          maxRetries: config.chat.maxRetries,
-          ...(options.fetch ? { fetch: options.fetch } : {}),
-        })
-      : undefined;
+  const openai = config.embedding.provider === 'openai' ? openAIClientFromConfig(config, options) : undefined;
   return createEmbedder({
     provider: config.embedding.provider,
     model: config.embedding.model,
