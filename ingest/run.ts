@@ -157,7 +157,7 @@ export async function ingestDirectory(options: IngestOptions): Promise<IngestSum
             previous.mtimeMs === fileStat.mtimeMs;
           if (sameStat && !rechunkAll) return record(path, 'unchanged');
           const bytes = await readFile(absolute);
-          const hash = createHash('sha256').update(bytes).digest('hex');
+          const hash = sha256(bytes);
           if (previous?.hash === hash && !rechunkAll) {
             if (!dryRun && kb) store.touchDocument(kb.id, path, fileStat.size, fileStat.mtimeMs);
             return record(path, 'unchanged');
@@ -253,8 +253,8 @@ class EmbedderFailure extends Error {
   }
 }
 
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+function sha256(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
 }
 
 function sameSettings(a: KnowledgeBaseSettings, b: KnowledgeBaseSettings): boolean {
