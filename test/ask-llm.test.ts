@@ -39,7 +39,9 @@ describe('POST /ask answered by a chat model', () => {
     const user = sent.messages.at(-1)!;
     expect(user.content).toContain('[1] Backups');
     expect(user.content.endsWith(`Question: ${QUESTION}`)).toBe(true);
-    expect(sent).toMatchObject({ model: 'gpt-4o-mini', max_tokens: 800, temperature: 0.2, stream: true });
+    // A JSON answer is wanted whole: the provider is asked for one JSON response, not a stream.
+    expect(sent).toMatchObject({ model: 'gpt-4o-mini', max_tokens: 800, temperature: 0.2, stream: false });
+    expect(sent.stream_options).toBeUndefined();
     expect(ctx.fake.requestsTo('chat')[0]!.headers.authorization).toBe('Bearer sk-test');
   });
 
@@ -52,6 +54,8 @@ describe('POST /ask answered by a chat model', () => {
     const done = JSON.parse(events.at(-1)!.data) as StreamEvents['done'];
     expect(events.at(-1)!.event).toBe('done');
     expect(deltas.map((d) => (JSON.parse(d.data) as StreamEvents['delta']).text).join('')).toBe(done.answer);
+    expect(lastChatBody()).toMatchObject({ stream: true, stream_options: { include_usage: true } });
+    expect(done.usage.completionTokens).toBeGreaterThan(0);
     ctx.fake.setReply('Copy data/kb.sqlite while the server is stopped [1].');
   });
 

@@ -17,6 +17,12 @@ export interface ChatRequest {
   presencePenalty?: number;
   frequencyPenalty?: number;
   stop?: string[];
+  /**
+   * Whether the provider streams the answer (default true). A caller that only wants the whole answer
+   * (a JSON `/ask`) passes false: one JSON response instead of a server-sent event per token costs both
+   * sides less, and the pieces would only be collected anyway.
+   */
+  stream?: boolean;
 }
 
 /** A piece of a streamed completion: text as it arrives, and usage at the end when the provider sends it. */
@@ -43,9 +49,13 @@ export interface ChatModelOptions {
   timeoutMs: number;
 }
 
+function usageOf(usage: OpenAI.CompletionUsage): NonNullable<ChatChunk['usage']> {
+  return { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens };
+}
+
 /**
- * Chat completions over the official SDK, always streamed upstream (a non-streamed `/ask` just collects
- * the pieces), with a concurrency bound and one deadline per answer.
+ * Chat completions over the official SDK, streamed upstream unless the request says `stream: false`
+ * (then the whole answer arrives as one piece), with a concurrency bound and one deadline per answer.
  *
  * @example
  * const chat = createChatModel(createOpenAIClient({ apiKey, timeoutMs: 60000, maxRetries: 2 }), { concurrency: 8, timeoutMs: 60000 });
@@ -91,34 +101,32 @@ export function createChatModel(client: OpenAI, options: ChatModelOptions): Chat
       if (signal?.aborted) forward();
       signal?.addEventListener('abort', forward, { once: true });
       try {
+        const params = {
+          model: request.model,
+          messages: request.messages,
+          max_tokens: request.maxTokens,
+          temperature: request.temperature,
+          ...(request.topP === undefined ? {} : { top_p: request.topP }),
+          ...(request.presencePenalty === undefined ? {} : { presence_penalty: request.presencePenalty }),
+          ...(request.frequencyPenalty === undefined ? {} : { frequency_penalty: request.frequencyPenalty }),
+          ...(request.stop && request.stop.length > 0 ? { stop: request.stop } : {}),
+        };
+        const callOptions = { signal: upstream.signal, timeout: options.timeoutMs };
+        if (request.stream === false) {
+          const completion = await client.chat.completions.create({ ...params, stream: false }, callOptions);
+          const text = completion.choices[0]?.message?.content;
+          if (text) yield { text };
+          if (completion.usage) yield { usage: usageOf(completion.usage) };
+          return;
+        }
         const stream = await client.chat.completions.create(
-          {
-            model: request.model,
-            messages: request.messages,
-            max_tokens: request.maxTokens,
-            temperature: request.temperature,
-            ...(request.topP === undefined ? {} : { top_p: request.topP }),
-            ...(request.presencePenalty === undefined ? {} : { presence_penalty: request.presencePenalty }),
-            ...(request.frequencyPenalty === undefined
-              ? {}
-              : { frequency_penalty: request.frequencyPenalty }),
-            ...(request.stop && request.stop.length > 0 ? { stop: request.stop } : {}),
-            stream: true,
-            stream_options: { include_usage: true },
-          },
-          { signal: upstream.signal, timeout: options.timeoutMs },
+          { ...params, stream: true, stream_options: { include_usage: true } },
+          callOptions,
         );
         for await (const chunk of stream) {
           const text = chunk.choices[0]?.delta?.content;
           if (text) yield { text };
-          if (chunk.usage) {
-            yield {
-              usage: {
-                promptTokens: chunk.usage.prompt_tokens,
-                completionTokens: chunk.usage.completion_tokens,
-              },
-            };
-          }
+          if (chunk.usage) yield { usage: usageOf(chunk.usage) };
         }
       } catch (error) {
         if (signal?.aborted) throw error;

@@ -39,6 +39,17 @@ export interface AnswerInput {
   instructions?: string;
 }
 
+/** How the caller consumes an answer. */
+export interface AnswerOptions {
+  /** Cancels the answer, the upstream model request included. */
+  signal?: AbortSignal;
+  /**
+   * Whether the caller reads the answer as it grows (default true). False (a JSON response) asks the
+   * model for the whole answer at once; the events are the same, with one `delta` for the answer.
+   */
+  stream?: boolean;
+}
+
 /** Events of one answer, in order: `sources`, any number of `delta`, then `done`. Errors are thrown. */
 export type AnswerEvent =
   | { type: 'sources'; sources: Source[] }
@@ -88,7 +99,7 @@ function toSource(chunk: RetrievedChunk, index: number, baseUrl: string | undefi
 export async function* answerQuestion(
   deps: AnswerDeps,
   input: AnswerInput,
-  options: { signal?: AbortSignal } = {},
+  options: AnswerOptions = {},
 ): AsyncGenerator<AnswerEvent> {
   const { store, embedder, chat, config } = deps;
   const kb = store.getKnowledgeBase(input.kb);
@@ -193,6 +204,7 @@ export async function* answerQuestion(
         ? {}
         : { frequencyPenalty: config.chat.frequencyPenalty }),
       stop: [...config.chat.stop],
+      stream: options.stream !== false,
     },
     options.signal,
   );

@@ -2,7 +2,13 @@ import type { Histogram } from 'prom-client';
 import type { AskResponse, Usage } from '../shared/protocol.ts';
 import { normalizeQuestion } from '../text/normalize-question.ts';
 import type { AnswerCache, AnswerCacheKey } from './answer-cache.ts';
-import { answerQuestion, type AnswerDeps, type AnswerEvent, type AnswerInput } from './answer.ts';
+import {
+  answerQuestion,
+  type AnswerDeps,
+  type AnswerEvent,
+  type AnswerInput,
+  type AnswerOptions,
+} from './answer.ts';
 
 /**
  * `answerQuestion` as the service runs it: answered from the cache when the same question was answered
@@ -24,10 +30,7 @@ export interface AnswererDeps {
 }
 
 /** Answers one question as a sequence of events; see `answerQuestion`. */
-export type Answerer = (
-  input: AnswerInput,
-  options?: { signal?: AbortSignal },
-) => AsyncGenerator<AnswerEvent>;
+export type Answerer = (input: AnswerInput, options?: AnswerOptions) => AsyncGenerator<AnswerEvent>;
 
 const NO_USAGE: Usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
 

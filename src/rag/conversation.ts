@@ -1,7 +1,7 @@
 import { InvalidRequestError, NotFoundError } from '../errors.ts';
 import type { HistoryMessage } from '../shared/protocol.ts';
 import type { Conversation, ConversationStore, ConversationWithMessages } from '../store/conversations.ts';
-import type { AnswerEvent, AnswerInput } from './answer.ts';
+import type { AnswerEvent, AnswerInput, AnswerOptions } from './answer.ts';
 
 /**
  * Answers one turn of a server-side conversation: the history comes from the store, the turn is stored
@@ -14,10 +14,7 @@ import type { AnswerEvent, AnswerInput } from './answer.ts';
  * Answers one question: `answerQuestion` over its deps, or the service's answerer (cache, metrics) with
  * the same shape, so a conversation turn goes through whatever path `/ask` uses.
  */
-export type AnswerFn = (
-  input: AnswerInput,
-  options?: { signal?: AbortSignal },
-) => AsyncGenerator<AnswerEvent>;
+export type AnswerFn = (input: AnswerInput, options?: AnswerOptions) => AsyncGenerator<AnswerEvent>;
 
 export interface ConversationTurn extends Omit<AnswerInput, 'history'> {
   /** Continue this conversation; absent: start one. */
@@ -66,7 +63,7 @@ export async function* answerInConversation(
   answer: AnswerFn,
   conversations: ConversationStore,
   turn: ConversationTurn,
-  options: { signal?: AbortSignal } = {},
+  options: AnswerOptions = {},
 ): AsyncGenerator<AnswerEvent> {
   const { conversationId, owner, ...input } = turn;
   let existing: Conversation | undefined;

@@ -83,7 +83,14 @@ export async function searchQueryFor(
   const messages = rewriteMessages(input.question, input.history);
   let text = '';
   let reported: { promptTokens: number; completionTokens: number } | undefined;
-  const request = { model: input.model, messages, maxTokens: REWRITE_MAX_TOKENS, temperature: 0 };
+  // Nobody reads the rewritten query as it grows: ask for it in one piece.
+  const request = {
+    model: input.model,
+    messages,
+    maxTokens: REWRITE_MAX_TOKENS,
+    temperature: 0,
+    stream: false,
+  };
   for await (const chunk of chat.stream(request, signal)) {
     if (chunk.text) text += chunk.text;
     if (chunk.usage) reported = chunk.usage;

@@ -105,7 +105,7 @@ function streamAnswer(c: Context<AppEnv>, deps: AskRouteDeps, input: AnswerInput
 /** Consumes the events and returns the `done` response as JSON; a closed client aborts the answer. */
 async function jsonAnswer(c: Context<AppEnv>, deps: AskRouteDeps, input: AnswerInput): Promise<Response> {
   let response: AskResponse | undefined;
-  for await (const event of answererOf(deps)(input, { signal: c.req.raw.signal })) {
+  for await (const event of answererOf(deps)(input, { signal: c.req.raw.signal, stream: false })) {
     if (event.type === 'done') response = event.response;
   }
   if (!response) throw new Error('the answer ended without a done event');

@@ -105,7 +105,7 @@ async function jsonCompletion(
   meta: CompletionMeta,
 ) {
   let response: AskResponse | undefined;
-  for await (const event of deps.answer(input, { signal: c.req.raw.signal })) {
+  for await (const event of deps.answer(input, { signal: c.req.raw.signal, stream: false })) {
     if (event.type === 'done') response = event.response;
   }
   if (!response) throw new Error('the answer ended without a done event');
