@@ -62,9 +62,37 @@ function encodingFor(model: string): EncodingName {
 const modelCounters = new Map<EncodingName, (text: string) => number>();
 
 /**
+ * Characters of whole texts whose counts a model counter remembers. Prompt budgeting counts the same
+ * texts over and over (the system prompt every time, the passages of popular sections, a conversation's
+ * earlier turns at each new turn), and counting a source block costs more than the rest of building the
+ * prompt. Bounded by characters so that long texts cannot hold much memory (~4 MB); cleared when full.
+ */
+const MODEL_CACHE_CHARS = 2_000_000;
+
+function rememberingCounts(count: (text: string) => number): (text: string) => number {
+  let cache = new Map<string, number>();
+  let chars = 0;
+  return (text) => {
+    const known = cache.get(text);
+    if (known !== undefined) return known;
+    const tokens = count(text);
+    if (text.length <= MODEL_CACHE_CHARS / 100) {
+      if (chars + text.length > MODEL_CACHE_CHARS) {
+        cache = new Map();
+        chars = 0;
+      }
+      cache.set(text, tokens);
+      chars += text.length;
+    }
+    return tokens;
+  };
+}
+
+/**
  * A token counter for a chat or embedding model, for budgeting prompts: o200k_base for gpt-4o*, gpt-4.1*,
  * gpt-5*, o1/o3/o4* and unknown models (an estimate there); cl100k_base for gpt-4*, gpt-3.5* and the
- * OpenAI embedding models. Counters are shared per encoding; the vocabulary loads on the first count.
+ * OpenAI embedding models. Counters are shared per encoding and remember the counts of recent texts; the
+ * vocabulary loads on the first count.
  *
  * @example
  * const count = tokenCounterFor('gpt-4o-mini');
@@ -74,7 +102,7 @@ export function tokenCounterFor(model: string): (text: string) => number {
   const name = encodingFor(model);
   let count = modelCounters.get(name);
   if (!count) {
-    count = (text: string) => encodingCounter(name).count(text);
+    count = rememberingCounts((text: string) => encodingCounter(name).count(text));
     modelCounters.set(name, count);
   }
   return count;
