@@ -163,10 +163,12 @@ describe('sqlite store search', () => {
     store.replaceDocument(kb.id, doc('a.md'), [...common, chunk(6, 'common and rare walrus', unit(6))]);
     const db = new Database(file);
     const search = new TextSearch(new StatementCache(db), { postingsBudget: 3 });
-    const revision = store.getKnowledgeBase('docs')!.revision;
+    const current = { id: kb.id, revision: store.getKnowledgeBase('docs')!.revision, chunkCount: 7 };
 
-    expect(search.search(kb.id, revision, 'common walrus', 10).map((h) => h.chunkId)).toHaveLength(1);
-    expect(search.search(kb.id, revision, 'common', 10)).toHaveLength(7);
+    expect(search.search(current, 'common walrus', 10).map((h) => h.chunkId)).toHaveLength(1);
+    expect(search.search(current, 'common', 10)).toHaveLength(7);
+    // A knowledge base small enough that no query can exceed the budget keeps every term.
+    expect(search.search({ ...current, chunkCount: 1 }, 'common walrus', 10)).toHaveLength(7);
     expect(store.searchText(kb.id, 'common walrus', 10)).toHaveLength(7);
     db.close();
   });

@@ -252,7 +252,9 @@ class SqliteStore implements Store {
 
   searchText(kbId: number, query: string, k: number): TextHit[] {
     const limit = Math.floor(k);
-    return limit > 0 ? this.#text.search(kbId, this.#kbRow(kbId).revision, query, limit) : [];
+    if (limit <= 0) return [];
+    const kb = this.#kbRow(kbId);
+    return this.#text.search({ id: kb.id, revision: kb.revision, chunkCount: kb.chunk_count }, query, limit);
   }
 
   getChunks(ids: readonly number[]): ChunkRecord[] {

@@ -50,7 +50,7 @@ export function orExpression(terms: readonly string[]): string {
 /**
  * @example
  * const search = new TextSearch(new StatementCache(db));
- * search.search(kb.id, kb.revision, 'how do I configure the proxy', 10); // [{ chunkId, score }, ...]
+ * search.search({ id: kb.id, revision: kb.revision, chunkCount: 120 }, 'how do I configure the proxy', 10); // [{ chunkId, score }, ...]
  */
 export class TextSearch {
   readonly #statements: StatementCache;
@@ -63,12 +63,17 @@ export class TextSearch {
     this.#budget = options.postingsBudget ?? POSTINGS_BUDGET;
   }
 
-  /** BM25 hits for raw user text, best first; `[]` when it has no searchable terms. */
-  search(kbId: number, revision: number, query: string, k: number): TextHit[] {
+  /**
+   * BM25 hits for raw user text, best first; `[]` when it has no searchable terms. `kb.chunkCount`
+   * bounds every term's document frequency: when even that many per term fits the budget, no term is
+   * dropped and their frequencies are not counted (small knowledge bases).
+   */
+  search(kb: { id: number; revision: number; chunkCount: number }, query: string, k: number): TextHit[] {
     const terms = queryTerms(query);
     if (terms.length === 0 || k <= 0) return [];
-    const table = ftsTable(kbId);
-    const kept = terms.length === 1 ? terms : this.#affordableTerms(kbId, revision, terms);
+    const table = ftsTable(kb.id);
+    const affordable = terms.length === 1 || terms.length * kb.chunkCount <= this.#budget;
+    const kept = affordable ? terms : this.#affordableTerms(kb.id, kb.revision, terms);
     const rows = this.#statements
       .get(
         `SELECT rowid AS id, rank FROM ${table} WHERE ${table} MATCH ? AND rank MATCH '${BM25_RANK}'
