@@ -98,6 +98,16 @@ export async function benchAskLatency(): Promise<{
   }
 }
 
+export interface ServerOptions {
+  /** Node options placed before the script (e.g. `--trace-gc`). */
+  nodeArgs?: string[];
+  /**
+   * Called with every line the server writes to stdout after it listens. Without it the output is
+   * discarded unread: at hundreds of requests a second, reading logs would cost the bench process CPU.
+   */
+  onLine?: (line: string) => void;
+}
+
 /**
  * Starts `src/main.ts` as a child process on a free loopback port and resolves with its URL once it
  * listens. The caller kills the child.
@@ -107,8 +117,9 @@ export async function benchAskLatency(): Promise<{
  */
 export async function startServer(
   env: Record<string, string>,
+  options: ServerOptions = {},
 ): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', 'src/main.ts'], {
     cwd: join(import.meta.dirname, '..'),
     // One client address sends everything: the per-address limits of a keyless service would refuse it.
     env: {
@@ -131,8 +142,16 @@ export async function startServer(
     });
     child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
   });
-  // Stop reading logs: at hundreds of requests a second they would cost the bench process CPU.
   child.stdout!.removeAllListeners('data');
+  const { onLine } = options;
+  if (onLine) {
+    let rest = '';
+    child.stdout!.on('data', (data: Buffer) => {
+      const lines = (rest + data.toString()).split('\n');
+      rest = lines.pop()!;
+      lines.forEach(onLine);
+    });
+  }
   child.stdout!.resume();
   return { url, child };
 }

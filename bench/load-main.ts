@@ -40,6 +40,7 @@ console.table([
     'RSS warm MB': result.rssWarmMb,
     'RSS end MB': result.rssEndMb,
     'RSS peak MB': result.rssPeakMb,
+    'full GCs': result.heapAfterGc.length,
   },
 ]);
 const verdict = judgeLoad(result);
