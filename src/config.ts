@@ -120,6 +120,11 @@ const schema = z.object({
     .transform((v) => v === 'true'),
   /** Server-side conversations (`/ask`'s `conversationId`) idle longer than this many days are deleted. */
   CONVERSATION_RETENTION_DAYS: num(0.001, 36_500).default(30),
+  /**
+   * Asked questions (the unanswered-questions report) and their ratings older than this many days are
+   * deleted.
+   */
+  QUESTION_RETENTION_DAYS: num(0.001, 36_500).default(365),
   /** Without any API key: requests per minute from one client address; 0 for no limit. */
   OPEN_IP_RPM: int(0, 1_000_000).default(30),
   /** Without any API key: requests per UTC day from one client address; 0 for no limit. */
@@ -178,6 +183,11 @@ export interface Config {
   };
   /** Days a conversation may stay idle before it is deleted (`CONVERSATION_RETENTION_DAYS`, default 30). */
   conversations: { retentionDays: number };
+  /**
+   * Days asked questions and their ratings are kept for the unanswered-questions report
+   * (`QUESTION_RETENTION_DAYS`, default 365).
+   */
+  questions: { retentionDays: number };
   chat: {
     model: string;
     allowedModels: string[];
@@ -289,6 +299,7 @@ export function loadConfig(env: Env = process.env, options: { envFile?: string |
       queryRewrite: e.QUERY_REWRITE,
     },
     conversations: { retentionDays: e.CONVERSATION_RETENTION_DAYS },
+    questions: { retentionDays: e.QUESTION_RETENTION_DAYS },
     chat: {
       model: e.CHAT_MODEL,
       allowedModels: [...new Set([e.CHAT_MODEL, ...e.ALLOWED_MODELS])],

@@ -17,7 +17,7 @@ import { chatModelFromConfig } from './llm/from-config.ts';
 import { createLogger, type Logger } from './log.ts';
 import { openSqliteDatabase, sqliteStore } from './store/sqlite.ts';
 import { sqliteAccessStore } from './store/sqlite-access.ts';
-import { startConversationRetention } from './store/conversation-retention.ts';
+import { startRetention } from './store/retention.ts';
 import { sqliteConversationStore } from './store/conversations.ts';
 import type { Store } from './store/store.ts';
 import { buildWidget, type WidgetBundle } from './widget/build.ts';
@@ -88,9 +88,19 @@ async function main(): Promise<void> {
   // Keys, quotas and usage live in the same file, over the same connection.
   const access = sqliteAccessStore(db);
   const conversations = sqliteConversationStore(db);
-  const stopRetention = startConversationRetention({
-    conversations,
-    retentionDays: config.conversations.retentionDays,
+  const stopRetention = startRetention({
+    rules: [
+      {
+        what: 'conversations',
+        retentionDays: config.conversations.retentionDays,
+        deleteBefore: (cutoff) => conversations.deleteIdleSince(cutoff),
+      },
+      {
+        what: 'asked questions',
+        retentionDays: config.questions.retentionDays,
+        deleteBefore: (cutoff) => feedback.deleteAskedBefore(cutoff),
+      },
+    ],
     logger,
   });
   const app = createApp({ answer, store, config, logger, widget, feedback, access, conversations });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/log.ts';
 import type { AskResponse, ConversationTranscript, StreamEvents } from '../src/shared/protocol.ts';
-import { startConversationRetention } from '../src/store/conversation-retention.ts';
+import { startRetention } from '../src/store/retention.ts';
 import { bearer, openTestAccess, type TestAccess } from './access-fixture.ts';
 import {
   createTestApp,
@@ -163,23 +163,19 @@ describe('retention', () => {
     const logger = createLogger({ level: 'silent' });
     const day = 24 * 60 * 60 * 1000;
 
-    const keep = startConversationRetention({
-      conversations: kb.conversations,
-      retentionDays: 30,
-      logger,
-      now: () => Date.now() + 29 * day,
-    });
+    const rules = [
+      {
+        what: 'conversations',
+        retentionDays: 30,
+        deleteBefore: (cutoff: Date) => kb.conversations.deleteIdleSince(cutoff),
+      },
+    ];
+    const keep = startRetention({ rules, logger, now: () => Date.now() + 29 * day });
     keep();
     expect((await a.request(`/conversations/${conversationId}`)).status).toBe(200);
 
     let clock = Date.now() + 29 * day;
-    const stop = startConversationRetention({
-      conversations: kb.conversations,
-      retentionDays: 30,
-      logger,
-      intervalMs: 10,
-      now: () => clock,
-    });
+    const stop = startRetention({ rules, logger, intervalMs: 10, now: () => clock });
     clock += 2 * day;
     await new Promise((resolve) => setTimeout(resolve, 50));
     stop();

@@ -9,6 +9,9 @@ import {
   QUESTION,
   type TestKnowledgeBase,
 } from './app-fixture.ts';
+import { bearer, openTestAccess } from './access-fixture.ts';
+import { createLogger } from '../src/log.ts';
+import { startRetention } from '../src/store/retention.ts';
 
 let kb: TestKnowledgeBase;
 beforeEach(async () => {
@@ -61,6 +64,48 @@ describe('POST /feedback', () => {
     );
     expect(long.message).toMatch(/^comment: must be at most 2000 characters/);
     await expectError(await rate(app, 'not json'), 400, 'invalid_request');
+  });
+
+  it('a key may only rate answers from the knowledge bases it covers', async () => {
+    const access = openTestAccess(kb.dir);
+    try {
+      const { app } = createTestApp(kb, { access: access.store });
+      const everything = access.key({ name: 'all' });
+      const hrOnly = access.key({ name: 'hr-only', kbs: ['hr'] });
+      const res = await postAsk(app, { question: QUESTION }, bearer(everything));
+      const answer = (await res.json()) as AskResponse;
+      const denied = await expectError(
+        await rate(app, { answerId: answer.id, rating: 'down' }, bearer(hrOnly)),
+        403,
+        'forbidden',
+      );
+      expect(denied.message).toContain('"default"');
+      expect((await rate(app, { answerId: answer.id, rating: 'down' }, bearer(everything))).status).toBe(204);
+    } finally {
+      access.close();
+    }
+  });
+
+  it('asked questions and their ratings older than QUESTION_RETENTION_DAYS are deleted', async () => {
+    const { app } = createTestApp(kb);
+    const old = await ask(app, 'Where is the cafeteria?');
+    await rate(app, { answerId: old.id, rating: 'down' });
+    const day = 24 * 60 * 60 * 1000;
+    const logger = createLogger({ level: 'silent' });
+    const rules = [
+      {
+        what: 'asked questions',
+        retentionDays: 365,
+        deleteBefore: (d: Date) => kb.feedback.deleteAskedBefore(d),
+      },
+    ];
+    startRetention({ rules, logger, now: () => Date.now() + 364 * day })();
+    expect(await unanswered(app)).toHaveLength(1);
+
+    startRetention({ rules, logger, now: () => Date.now() + 366 * day })();
+    expect(await unanswered(app)).toEqual([]);
+    // The rating went with its question (a foreign key would otherwise have refused the delete).
+    await expectError(await rate(app, { answerId: old.id, rating: 'up' }), 404, 'not_found');
   });
 
   it('browsers may rate from the widget origins (CORS preflight), and not from others', async () => {

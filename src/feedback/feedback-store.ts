@@ -54,5 +54,9 @@ export interface FeedbackStore {
    * @returns false when no answer has this id
    */
   recordFeedback(feedback: Feedback): boolean;
+  /** The knowledge base an answer came from; undefined when no answer has this id (or it was deleted). */
+  answerKb(answerId: string): string | undefined;
   unanswered(options?: UnansweredOptions): UnansweredQuestion[];
+  /** Deletes the questions asked before `cutoff`, with their ratings; returns how many questions. */
+  deleteAskedBefore(cutoff: Date): number;
 }

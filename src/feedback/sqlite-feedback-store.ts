@@ -57,6 +57,8 @@ export function sqliteFeedbackStore(db: Database.Database): FeedbackStore {
     `INSERT OR IGNORE INTO asked_questions (answer_id, kb, question, normalized, found, asked_at)
      VALUES (?, ?, ?, ?, ?, ?)`,
   );
+  const answerKb = db.prepare('SELECT kb FROM asked_questions WHERE answer_id = ?').pluck();
+  const deleteAsked = db.prepare('DELETE FROM asked_questions WHERE asked_at < ?');
   const upsertFeedback = db.prepare(
     `INSERT INTO answer_feedback (answer_id, rating, comment, created_at)
      SELECT answer_id, ?, ?, ? FROM asked_questions WHERE answer_id = ?
@@ -68,6 +70,9 @@ export function sqliteFeedbackStore(db: Database.Database): FeedbackStore {
     recordQuestion(q: AskedQuestion) {
       const now = new Date().toISOString();
       insertQuestion.run(q.answerId, q.kb, q.question, normalizeQuestion(q.question), q.found ? 1 : 0, now);
+    },
+    answerKb(answerId: string) {
+      return answerKb.get(answerId) as string | undefined;
     },
     recordFeedback(f: Feedback) {
       const now = new Date().toISOString();
@@ -89,6 +94,10 @@ export function sqliteFeedbackStore(db: Database.Database): FeedbackStore {
         lastAskedAt: r.last_asked_at,
         ...(r.last_comment === null ? {} : { lastComment: r.last_comment }),
       }));
+    },
+    deleteAskedBefore(cutoff: Date) {
+      // Ratings go with their question (ON DELETE CASCADE; foreign keys are on for the connection).
+      return deleteAsked.run(cutoff.toISOString()).changes;
     },
   };
 }

@@ -221,12 +221,21 @@ const feedbackTables: Migration = {
   },
 };
 
+/** Retention (`QUESTION_RETENTION_DAYS`) deletes asked questions by age without scanning them all. */
+const askedAtIndex: Migration = {
+  name: 'asked questions by age',
+  up(db) {
+    db.exec('CREATE INDEX asked_questions_asked_at ON asked_questions (asked_at)');
+  },
+};
+
 /** Every migration in order; the schema version of this code is `MIGRATIONS.length`. */
 export const MIGRATIONS: readonly Migration[] = [
   baseTables,
   conversationTables,
   accessTables,
   feedbackTables,
+  askedAtIndex,
 ];
 
 /** The `user_version` this code reads and writes. */
