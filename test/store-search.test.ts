@@ -157,6 +157,24 @@ describe('sqlite store search', () => {
     });
   });
 
+  it('chunks read once are served again, but never after their document is replaced, here or by another process', () => {
+    const kb = store.createKnowledgeBase('docs', embedder, {});
+    store.replaceDocument(kb.id, doc('a.md'), [chunk(0, 'first version', unit(0))]);
+    const [old] = store.searchText(kb.id, 'first', 5);
+    expect(store.getChunks([old!.chunkId, 999]).map((c) => c.text)).toEqual(['first version']);
+
+    store.replaceDocument(kb.id, doc('a.md'), [chunk(0, 'second version', unit(0))]);
+    expect(store.getChunks([old!.chunkId])).toEqual([]);
+    const [current] = store.searchText(kb.id, 'second', 5);
+    expect(store.getChunks([current!.chunkId]).map((c) => c.text)).toEqual(['second version']);
+
+    // Another connection (the ingest CLI while the server runs) deletes the document.
+    const other = openSqliteStore(file);
+    other.deleteDocument(kb.id, 'a.md');
+    other.close();
+    expect(store.getChunks([current!.chunkId])).toEqual([]);
+  });
+
   it('a full-text query over budget keeps its rarest terms', () => {
     const kb = store.createKnowledgeBase('docs', embedder, {});
     const common = Array.from({ length: 6 }, (_, i) => chunk(i, `common filler number ${i}`, unit(i)));

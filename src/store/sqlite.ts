@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import * as sqliteVec from 'sqlite-vec';
 import type { EmbedderInfo } from '../embed/embedder.ts';
 import { AppError, InvalidRequestError, NotFoundError } from '../errors.ts';
+import { ChunkCache } from './chunk-cache.ts';
 import { checkVector, removeDocument, writeDocument } from './document-writer.ts';
 import { createKnowledgeBaseTables, dropKnowledgeBaseTables, ftsTable } from './kb-tables.ts';
 import { assertSchemaCurrent, migrate } from './migrations.ts';
@@ -110,12 +111,14 @@ class SqliteStore implements Store {
   readonly #statements: StatementCache;
   readonly #vectors: VectorSearch;
   readonly #text: TextSearch;
+  readonly #chunks: ChunkCache;
 
   constructor(db: Database.Database) {
     this.#db = db;
     this.#statements = new StatementCache(db);
     this.#vectors = new VectorSearch(db);
     this.#text = new TextSearch(this.#statements);
+    this.#chunks = new ChunkCache(db);
   }
 
   #stmt(sql: string): Database.Statement {
@@ -123,7 +126,11 @@ class SqliteStore implements Store {
   }
 
   #write<T>(fn: () => T): T {
-    return this.#db.transaction(fn).immediate();
+    try {
+      return this.#db.transaction(fn).immediate();
+    } finally {
+      this.#chunks.clear();
+    }
   }
 
   #kbRow(kbId: number): KnowledgeBaseRow {
@@ -259,14 +266,17 @@ class SqliteStore implements Store {
 
   getChunks(ids: readonly number[]): ChunkRecord[] {
     if (ids.length === 0) return [];
+    return this.#chunks.get(ids, (missing) => this.#readChunks(missing));
+  }
+
+  #readChunks(ids: readonly number[]): ChunkRecord[] {
     const rows = this.#stmt(
       `SELECT c.id, c.document_id, c.ordinal, c.heading, c.text, c.token_count, c.page, c.text_hash,
               d.path, d.title
        FROM chunks c JOIN documents d ON d.id = c.document_id
        WHERE c.id IN (SELECT value FROM json_each(?))`,
     ).all(JSON.stringify(ids)) as ChunkRow[];
-    const byId = new Map(rows.map((r) => [r.id, chunkFromRow(r)]));
-    return ids.flatMap((id) => byId.get(id) ?? []);
+    return rows.map(chunkFromRow);
   }
 
   stats(kbId: number): { documents: number; chunks: number; tokens: number } {
