@@ -37,6 +37,13 @@ const KB_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 /** How long a statement waits for another process's write lock (the ingest CLI) before failing. */
 const BUSY_TIMEOUT_MS = 5000;
+/**
+ * Bytes of the database file read through a memory map instead of read() calls. A vector search reads
+ * hundreds of random rows (one page each) to re-score its candidates; mapped, the 400 of a search at 100k
+ * chunks took ~0.6 ms less (~2.0 → ~1.4 ms). The mapped pages are the OS's page cache, shared and
+ * reclaimable, but they count in the process's RSS once touched.
+ */
+const MMAP_BYTES = 1 << 30;
 
 export interface SqliteStoreOptions {
   /** Open without write access; the schema must already be current. Default `false`. */
@@ -70,6 +77,7 @@ export function openSqliteDatabase(file: string, options: SqliteStoreOptions = {
   try {
     sqliteVec.load(db);
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    db.pragma(`mmap_size = ${MMAP_BYTES}`);
     db.pragma('foreign_keys = ON');
     if (readonly) {
       assertSchemaCurrent(db);
