@@ -59,10 +59,22 @@ export type AnswerEvent =
 const SNIPPET_CHARS = 240;
 const EXTRACTIVE_MODEL = 'extractive';
 
+/** Characters of a passage read for its snippet: enough for `SNIPPET_CHARS` code points and some spaces. */
+const SNIPPET_WINDOW = SNIPPET_CHARS * 4;
+
+/** The passage's start on one line, cut after `SNIPPET_CHARS` code points (never inside a character). */
 function snippet(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  const chars = Array.from(flat);
-  return chars.length > SNIPPET_CHARS ? `${chars.slice(0, SNIPPET_CHARS).join('')}…` : flat;
+  // Only the start is shown: flattening a whole long passage for it would be wasted work.
+  // The window never ends between the two halves of a surrogate pair.
+  const window = SNIPPET_WINDOW - (/[\uD800-\uDBFF]/.test(text.charAt(SNIPPET_WINDOW - 1)) ? 1 : 0);
+  const head = text.length > window ? text.slice(0, window) : text;
+  const flat = head.replace(/\s+/g, ' ').trim();
+  let end = 0;
+  for (let points = 0; end < flat.length && points < SNIPPET_CHARS; points++) {
+    end += flat.codePointAt(end)! > 0xffff ? 2 : 1;
+  }
+  const cut = end < flat.length || (head !== text && /\S/.test(text.slice(window)));
+  return cut ? `${flat.slice(0, end)}…` : flat;
 }
 
 function toSource(chunk: RetrievedChunk, index: number, baseUrl: string | undefined): Source {
