@@ -1,6 +1,10 @@
 import { countTokens as referenceCl100k } from 'gpt-tokenizer/encoding/cl100k_base';
 import { countTokens as referenceO200k, decode, encode } from 'gpt-tokenizer/encoding/o200k_base';
+import { O200K_TOKEN_SPLIT_REGEX } from 'gpt-tokenizer/encodingParams/constants';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { BytePairEncoder, type RankTable } from '../src/text/bpe.ts';
 import { detectLanguage } from '../src/text/language.ts';
 import { orExpression } from '../src/store/text-search.ts';
 import { queryTerms, segmentForIndex } from '../src/text/segment.ts';
@@ -12,6 +16,8 @@ import {
   truncateToTokens,
   type MeasuredText,
 } from '../src/text/tokens.ts';
+import { o200kAsciiPieceEnd } from '../src/text/pretokenize.ts';
+import { cacheFileFor, decodeTables, encodeTables } from '../src/text/vocab-cache.ts';
 import { prng } from './prng.ts';
 
 /** Fragments that exercise every branch of the pre-tokenizer patterns and of byte-level merging. */
@@ -101,6 +107,92 @@ describe('countTokens', () => {
       referenceO200k('before <|endoftext|> after', allowSpecialAsText),
     );
     expect(countTokens('')).toBe(0);
+  });
+});
+
+describe('o200kAsciiPieceEnd', () => {
+  it('splits exactly like the o200k_base pattern wherever it decides, and decides most ASCII', () => {
+    const pattern = new RegExp(O200K_TOKEN_SPLIT_REGEX.source, 'uy');
+    const alphabet = [
+      ...'aZqQ09 \t\n\r\v\f\'sSdDlLvVeErRmMtT.,;:/()-_*#|`~!?"<>\x00',
+      ...[' ', ' ', 'x', 'y', 'AB', '\n\n', "'ll", "'VE", "'re", '//', 'é', '中', '\u00a0', '\u3000'],
+      ...['\u0301', '１', '…', '\u02b0', 'ǅ', '\uD83D\uDE00', '\uD800'],
+    ];
+    const rng = prng(4);
+    let decided = 0;
+    let pieces = 0;
+    for (let n = 0; n < 5000; n++) {
+      let text = '';
+      for (let k = 1 + Math.floor(rng() * 30); k > 0; k--)
+        text += alphabet[Math.floor(rng() * alphabet.length)];
+      for (let pos = 0; pos < text.length;) {
+        pattern.lastIndex = pos;
+        expect(pattern.test(text), JSON.stringify(text)).toBe(true);
+        const end = pattern.lastIndex;
+        const fast = o200kAsciiPieceEnd(text, pos);
+        if (fast >= 0) {
+          expect(fast, `${JSON.stringify(text)} at ${pos}`).toBe(end);
+          decided++;
+        }
+        pieces++;
+        pos = end;
+      }
+    }
+    expect(decided / pieces).toBeGreaterThan(0.5);
+    expect(o200kAsciiPieceEnd('abc', 3)).toBe(-1);
+  });
+});
+
+describe('vocabulary cache', () => {
+  it('gives back tables that count exactly like the encoder built from the rank table', () => {
+    const require = createRequire(import.meta.url);
+    const ranks = (require('gpt-tokenizer/cjs/bpeRanks/o200k_base') as { default: RankTable }).default;
+    const built = new BytePairEncoder(ranks);
+    const file = encodeTables(built.tables());
+    const decoded = decodeTables(file)!;
+    // Whole-table comparisons as bytes and entries: toEqual on 2 million int32s takes seconds.
+    const bytesOf = (a: Int32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+    expect(bytesOf(decoded.pairs).equals(bytesOf(built.tables().pairs))).toBe(true);
+    expect(bytesOf(decoded.packed).equals(bytesOf(built.tables().packed))).toBe(true);
+    expect(decoded.long.size).toBe(built.tables().long.size);
+    for (const [key, rank] of built.tables().long) expect(decoded.long.get(key) === rank, key).toBe(true);
+    // Read back from a buffer that does not start on a 4-byte boundary, as a pooled Buffer may.
+    const shifted = new Uint8Array(file.byteLength + 1).subarray(1);
+    shifted.set(file);
+    const cached = new BytePairEncoder(decodeTables(shifted)!);
+    const rng = prng(3);
+    const pattern = /\S+|\s+/g;
+    for (let i = 0; i < 500; i++) {
+      for (const [piece] of randomText(rng, 1 + Math.floor(rng() * 40)).matchAll(pattern)) {
+        expect(cached.tokensIn(piece), JSON.stringify(piece)).toBe(built.tokensIn(piece));
+      }
+    }
+    expect(cached.tokensIn(' '.repeat(40) + 'x'.repeat(300))).toBe(
+      built.tokensIn(' '.repeat(40) + 'x'.repeat(300)),
+    );
+  });
+
+  it('refuses a truncated or foreign file instead of counting with it', () => {
+    expect(decodeTables(new Uint8Array(100))).toBeUndefined();
+    const tables = {
+      pairs: new Int32Array(65536),
+      packed: new Int32Array(16),
+      long: new Map([['abcdefghijkl', 7]]),
+    };
+    const file = encodeTables(tables);
+    expect(decodeTables(file)?.long.get('abcdefghijkl')).toBe(7);
+    expect(decodeTables(file.subarray(0, file.length - 1))).toBeUndefined();
+  });
+
+  it('is kept beside the gpt-tokenizer it was built from, named after its rank file', () => {
+    const require = createRequire(import.meta.url);
+    const ranksPath = require.resolve('gpt-tokenizer/cjs/bpeRanks/o200k_base');
+    const file = cacheFileFor(ranksPath, 'o200k_base')!;
+    expect(
+      file.startsWith(join(ranksPath.slice(0, ranksPath.lastIndexOf('node_modules') + 12), '.cache')),
+    ).toBe(true);
+    expect(file).toMatch(/o200k_base-\d+-\d+-v\d+\.bin$/);
+    expect(cacheFileFor('/somewhere/else/o200k_base.js', 'o200k_base')).toBeUndefined();
   });
 });
 

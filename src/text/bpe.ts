@@ -22,6 +22,22 @@ import { NO_RANK, PACKED_MAX, PackedTable } from './packed-table.ts';
  */
 export type RankTable = readonly (string | readonly number[])[];
 
+/**
+ * Everything a BytePairEncoder looks ranks up in, built from a RankTable: what the vocabulary cache
+ * (vocab-cache.ts) stores, so that later processes skip both loading gpt-tokenizer's table and building these.
+ *
+ * @example
+ * const again = new BytePairEncoder(new BytePairEncoder(ranks).tables()); // the same encoder
+ */
+export interface BpeTables {
+  /** rank + 1 of every two-byte token, indexed by its two bytes (65536 entries). */
+  pairs: Int32Array;
+  /** A PackedTable's slots: tokens of 3 to PACKED_MAX bytes. */
+  packed: Int32Array;
+  /** Longer tokens, keyed by their bytes as a latin1 string. */
+  long: Map<string, number>;
+}
+
 /** Pieces longer than this many bytes are merged with a heap instead of by scanning. */
 const HEAP_FROM = 128;
 
@@ -36,9 +52,9 @@ const HEAP_FROM = 128;
  */
 export class BytePairEncoder {
   /** rank + 1 of every two-byte token, indexed by the two bytes: the most frequent lookups, kept in cache. */
-  private readonly pairs = new Int32Array(65536);
+  private readonly pairs: Int32Array;
   private readonly packed: PackedTable;
-  private readonly long = new Map<string, number>();
+  private readonly long: Map<string, number>;
   private readonly utf8 = new TextEncoder();
   // Scratch space reused by every call: the merge loop then allocates nothing. The parts of a piece form
   // a linked list over byte offsets: `next[i]` is where the part starting at byte i ends.
@@ -49,7 +65,19 @@ export class BytePairEncoder {
   private heapRanks = new Int32Array(771);
   private heapOffsets = new Int32Array(771);
 
-  constructor(table: RankTable) {
+  /** From gpt-tokenizer's rank table, or from the `tables()` of an encoder built from one before. */
+  constructor(source: RankTable | BpeTables) {
+    if (!Array.isArray(source)) {
+      const tables = source as BpeTables;
+      if (tables.pairs.length !== 65536) throw new RangeError('not a pair table');
+      this.pairs = tables.pairs;
+      this.packed = new PackedTable(0, tables.packed);
+      this.long = tables.long;
+      return;
+    }
+    const table = source as RankTable;
+    this.pairs = new Int32Array(65536);
+    this.long = new Map<string, number>();
     this.packed = new PackedTable(table.length);
     for (let rank = 0; rank < table.length; rank++) {
       const token = table[rank];
@@ -65,6 +93,11 @@ export class BytePairEncoder {
       if (length <= PACKED_MAX) this.packed.set(this.bytes, 0, length, rank);
       else this.long.set(latin1(this.bytes, 0, length), rank);
     }
+  }
+
+  /** The lookup tables, shared (not copied): for the vocabulary cache. */
+  tables(): BpeTables {
+    return { pairs: this.pairs, packed: this.packed.raw, long: this.long };
   }
 
   /** Tokens in one pre-token (a match of the encoding's split pattern). */

@@ -40,13 +40,25 @@ export class PackedTable {
   private b = 0;
   private c = 0;
 
-  /** `capacity`: how many keys will be set; the table never grows. */
-  constructor(capacity: number) {
+  /**
+   * `capacity`: how many keys will be set; the table never grows. `slots`: the `slots` of a table built
+   * before (the vocabulary cache, vocab-cache.ts), used as they are instead of an empty table.
+   */
+  constructor(capacity: number, slots?: Int32Array) {
     // Keep the load under 40% so probes stay short.
     let size = 1;
     while (size < capacity * 2.5) size *= 2;
+    if (slots) {
+      size = slots.length / 4;
+      if (!Number.isInteger(size) || (size & (size - 1)) !== 0) throw new RangeError('not a table');
+    }
     this.mask = size - 1;
-    this.slots = new Int32Array(size * 4);
+    this.slots = slots ?? new Int32Array(size * 4);
+  }
+
+  /** The whole table, four int32s per slot: what `new PackedTable(0, slots)` takes back. */
+  get raw(): Int32Array {
+    return this.slots;
   }
 
   /** Stores `rank` (0 or more) for bytes[from, to); each key is set once (a second set is never found). */
