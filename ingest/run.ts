@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { assertSameEmbedder } from '../src/embed/create.ts';
 import type { Embedder, EmbedderInfo } from '../src/embed/embedder.ts';
@@ -11,7 +12,8 @@ import type {
   NewChunk,
   Store,
 } from '../src/store/store.ts';
-import { chunkDocument, defaultChunkOptions, type ChunkOptions } from './chunk.ts';
+import { defaultChunkOptions, type ChunkOptions } from './chunk.ts';
+import { ChunkPool } from './chunk-pool.ts';
 import { loaderFor } from './loaders/registry.ts';
 import { walkFiles } from './walk.ts';
 
@@ -34,8 +36,17 @@ export interface IngestOptions {
   rebuild?: boolean;
   /** Report what would change and write nothing (no file is loaded or embedded either). */
   dryRun?: boolean;
-  /** Documents processed at once; overlaps one document's embedding requests with the next one's loading. */
+  /**
+   * Documents processed at once (default 4, 16 with the chunk worker); overlaps one document's embedding
+   * requests with the next one's loading.
+   */
   concurrency?: number;
+  /**
+   * Load and chunk files in a worker thread (embedding them there too when the embedder is portable, as
+   * the local one is), beside the main thread's writes. Default: when the files to load add up to 4 MB or
+   * more (below that, starting the worker costs more than it saves).
+   */
+  chunkWorker?: boolean;
   onEvent?: (event: IngestEvent) => void;
 }
 
@@ -136,7 +147,16 @@ export async function ingestDirectory(options: IngestOptions): Promise<IngestSum
   );
 
   emit({ type: 'start', files: files.length, kb: options.kb, dryRun });
-  const limit = pLimit(options.concurrency ?? 4);
+  const useWorker =
+    !dryRun &&
+    (options.chunkWorker ??
+      bytesToLoad(dir, files, existing, rechunkAll || options.rebuild === true) >= WORKER_MIN_BYTES);
+  const chunker = new ChunkPool(useWorker);
+  // With the worker, more documents in flight keep it fed while the main thread writes the ones before:
+  // a document holds its slot from reading to writing, so with 4 slots the worker sat idle 1.8 s of 5.8
+  // and the main thread 1.1 s on the generated corpus; 16 took that ingest from 5.1 s to 4.8 s (medians of
+  // 3 runs each, interleaved).
+  const limit = pLimit(options.concurrency ?? (useWorker ? 16 : 4));
   const seen = new Set<string>();
   let fatal: unknown;
 
@@ -166,11 +186,17 @@ export async function ingestDirectory(options: IngestOptions): Promise<IngestSum
           if (dryRun || !kb) return record(path, status);
           if (bytes.length === 0) throw new Error('empty file');
 
-          const loaded = await entry.load(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), {
+          const {
+            title,
+            metadata,
+            drafts,
+            vectors: prepared,
+          } = await chunker.prepare(
             path,
-          });
-          const title = loaded.title.trim() || basename(path, extname(path));
-          const drafts = chunkDocument({ ...loaded, title }, chunkOptions);
+            new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length),
+            chunkOptions,
+            embedder.portable,
+          );
           if (drafts.length === 0) {
             // A page of layout only (front matter, components) is not a broken file: skip it, and drop any
             // earlier version of it that did have text.
@@ -186,17 +212,28 @@ export async function ingestDirectory(options: IngestOptions): Promise<IngestSum
           });
           summary.reusedChunks += drafts.length - missing.size;
           if (missing.size > 0) {
-            const embedded = await embedder
-              .embed([...missing.values()], {
-                onRequest: (inputs) => {
-                  summary.embeddingRequests += 1;
-                  emit({ type: 'embed', inputs });
-                },
-              })
-              .catch((error: unknown) => {
-                throw new EmbedderFailure(error);
+            const onRequest = (inputs: number) => {
+              summary.embeddingRequests += 1;
+              emit({ type: 'embed', inputs });
+            };
+            if (prepared && embedder.portable) {
+              // The worker embedded every chunk with the same embedder: keep the vectors of the missing
+              // ones, and report its batches as the embedder itself would have.
+              drafts.forEach((_, i) => {
+                if (missing.has(hashes[i]!) && !vectors.has(hashes[i]!))
+                  vectors.set(hashes[i]!, prepared[i]!);
               });
-            [...missing.keys()].forEach((h, i) => vectors.set(h, embedded[i]!));
+              const batch = embedder.portable.batchSize;
+              for (let done = 0; done < missing.size; done += batch)
+                onRequest(Math.min(batch, missing.size - done));
+            } else {
+              const embedded = await embedder
+                .embed([...missing.values()], { onRequest })
+                .catch((error: unknown) => {
+                  throw new EmbedderFailure(error);
+                });
+              [...missing.keys()].forEach((h, i) => vectors.set(h, embedded[i]!));
+            }
             summary.embeddedChunks += missing.size;
           }
           const chunks: NewChunk[] = drafts.map((d, i) => ({
@@ -217,7 +254,7 @@ export async function ingestDirectory(options: IngestOptions): Promise<IngestSum
               size: fileStat.size,
               mtimeMs: fileStat.mtimeMs,
               format: entry.format,
-              metadata: loaded.metadata,
+              metadata,
             },
             chunks,
           );
@@ -233,7 +270,7 @@ export async function ingestDirectory(options: IngestOptions): Promise<IngestSum
         }
       }),
     ),
-  );
+  ).finally(() => chunker.close());
   if (fatal) throw fatal;
 
   for (const path of existing.keys()) {
@@ -244,6 +281,36 @@ export async function ingestDirectory(options: IngestOptions): Promise<IngestSum
   if (kb && !dryRun && rechunkAll) store.updateKnowledgeBaseSettings(kb.id, settings);
   summary.seconds = (performance.now() - started) / 1000;
   return summary;
+}
+
+/**
+ * Bytes of files to load below which no chunk worker is started: it takes 0.5–1 s to start (tsx compiles
+ * the loaders, chunker and embedder again in it, and its JIT starts cold). Medians of 3 interleaved runs on
+ * a busy 2-core machine: the generated 10.4 MB corpus (250 files) went from 6.5 s to 5.1 s with it, the
+ * 1 MB Vue docs (English) from 0.85 s to 1.16 s.
+ */
+const WORKER_MIN_BYTES = 4_000_000;
+
+/** Sum of the sizes of the files this run will load: new, changed by size/mtime, or all when re-chunking. */
+function bytesToLoad(
+  dir: string,
+  files: readonly string[],
+  existing: ReadonlyMap<string, DocumentRecord>,
+  all: boolean,
+): number {
+  let total = 0;
+  for (const path of files) {
+    if (!loaderFor(path)) continue;
+    try {
+      // Synchronous: a few microseconds a file from the page cache, and only to pick a strategy.
+      const { size, mtimeMs } = statSync(join(dir, path));
+      const previous = existing.get(path);
+      if (all || previous?.size !== size || previous.mtimeMs !== mtimeMs) total += size;
+    } catch {
+      // Gone or unreadable: the run itself reports it.
+    }
+  }
+  return total;
 }
 
 /** Marks an error as the embedder's, which ends the run instead of failing one file. */

@@ -11,7 +11,12 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { defaultChunkOptions } from '../ingest/chunk.ts';
+import { ChunkPool } from '../ingest/chunk-pool.ts';
+import { loaderFor } from '../ingest/loaders/registry.ts';
+import { prepareDocument } from '../ingest/prepare.ts';
 import { ingestDirectory, type IngestOptions } from '../ingest/run.ts';
+import { walkFiles } from '../ingest/walk.ts';
 import { createLocalEmbedder } from '../src/embed/local.ts';
 import { createOpenAIEmbedder } from '../src/embed/openai.ts';
 import { EmbedderMismatchError } from '../src/errors.ts';
@@ -171,6 +176,61 @@ describe('ingestDirectory', () => {
     expect(badPdfs.length).toBeGreaterThanOrEqual(2);
     expect(badPdfs.some((f) => /encrypt|password/i.test(f.reason))).toBe(true);
     expect(summary.failed).toBe(summary.failures.length);
+  });
+
+  it('a chunk worker prepares files exactly as the main thread does, failures included', async () => {
+    cpSync(join(FIXTURES, 'bad'), join(docs, 'bad'), { recursive: true });
+    const files = (await walkFiles(docs)).filter((path) => loaderFor(path));
+    const settle = (path: string, prepared: Promise<unknown>) =>
+      prepared.then(
+        (document) => ({ path, document }),
+        (error: Error) => ({ path, error: error.message }),
+      );
+    const pool = new ChunkPool(true);
+    try {
+      expect(await pool.started()).toBe(true);
+      const inWorker = [];
+      const inline = [];
+      for (const path of files) {
+        const bytes = readFileSync(join(docs, path));
+        inWorker.push(await settle(path, pool.prepare(path, bytes, defaultChunkOptions)));
+        inline.push(await settle(path, prepareDocument(path, bytes, defaultChunkOptions)));
+      }
+      expect(inWorker).toEqual(inline);
+      expect(inline.filter((r) => 'error' in r).length).toBeGreaterThanOrEqual(2);
+      // With the local embedder's description, the worker embeds too, exactly as the embedder here does.
+      const bytes = readFileSync(join(docs, 'guide.md'));
+      const embedded = await pool.prepare('guide.md', bytes, defaultChunkOptions, embedder.portable);
+      expect(embedded.vectors).toEqual(await embedder.embed(embedded.drafts.map((d) => d.embedText)));
+    } finally {
+      pool.close();
+    }
+    expect(await pool.started()).toBe(false);
+  });
+
+  it('ingesting with the chunk worker on gives the same knowledge base', async () => {
+    const inline = await run({ chunkWorker: false });
+    const other = openSqliteStore(join(dir, 'worker.sqlite'));
+    try {
+      const worker = await ingestDirectory({
+        dir: docs,
+        kb: 'default',
+        store: other,
+        embedder,
+        chunkWorker: true,
+      });
+      expect({ ...worker, seconds: 0 }).toEqual({ ...inline, seconds: 0 });
+      // Documents finish in another order from run to run: compare the chunks, not their ids.
+      const ids = Array.from({ length: inline.chunks }, (_, i) => i + 1);
+      const chunks = (s: Store) =>
+        s
+          .getChunks(ids)
+          .map((c) => `${c.path}\n${c.heading}\n${c.text}`)
+          .sort();
+      expect(chunks(other)).toEqual(chunks(store));
+    } finally {
+      other.close();
+    }
   });
 
   it('a missing folder is an error that names it', async () => {

@@ -16,9 +16,28 @@ export interface EmbedOptions {
   onRequest?: (inputs: number) => void;
 }
 
+/**
+ * An embedder that is pure computation, described so that another thread can build the same one: the
+ * ingest's chunk worker then embeds each document beside chunking it, off the main thread.
+ *
+ * @example
+ * const portable: PortableEmbedder = { kind: 'local', dimensions: 384, batchSize: 64 };
+ */
+export interface PortableEmbedder {
+  kind: 'local';
+  dimensions: number;
+  /** Inputs per `onRequest` call of the original, so that work done elsewhere is reported alike. */
+  batchSize: number;
+}
+
 export interface Embedder {
   readonly provider: string;
   readonly model: string;
+  /**
+   * Set when the same embedder can be rebuilt in a worker thread (no connection, no state). It must
+   * describe exactly what `embed` computes: a wrapper that changes `embed` must leave it out.
+   */
+  readonly portable?: PortableEmbedder;
   /** The vector length. May need one probe request for an unknown remote model; cached afterwards. */
   dimensions(): Promise<number>;
   embed(texts: readonly string[], options?: EmbedOptions): Promise<Float32Array[]>;

@@ -57,6 +57,7 @@ export function createLocalEmbedder(options: LocalEmbedderOptions = {}): Embedde
   return {
     provider: 'local',
     model: LOCAL_MODEL,
+    portable: { kind: 'local', dimensions, batchSize: LOCAL_BATCH_SIZE },
     dimensions: () => Promise.resolve(dimensions),
     async embed(texts: readonly string[], embedOptions: EmbedOptions = {}) {
       const vectors: Float32Array[] = [];
