@@ -16,6 +16,20 @@ describe('termCoverage', () => {
     expect(coverage('库存和知道是两回事')).toBe(0);
   });
 
+  it('a word start is any place not after a letter or digit, CJK characters ending words', () => {
+    const coverage = termCoverage('cache');
+    expect(coverage('caches and more')).toBe(1);
+    expect(coverage('the (cache) and')).toBe(1);
+    expect(coverage('使用cache缓存')).toBe(1);
+    expect(coverage('precache only')).toBe(0);
+    expect(coverage('écache, ωcache, 9cache')).toBe(0);
+    // A letter outside the Basic Multilingual Plane (a surrogate pair) before the word.
+    expect(coverage('\u{1D4B3}cache')).toBe(0);
+    expect(coverage('😀cache')).toBe(1);
+    // The first occurrence inside a word does not hide a later one at a word start.
+    expect(coverage('precache, then cache')).toBe(1);
+  });
+
   it('matches full-width Latin in passages like its half-width form', () => {
     expect(termCoverage('API key')('请在设置中填写 ＡＰＩ Ｋｅｙ')).toBe(1);
   });
