@@ -50,7 +50,7 @@ export async function benchRetrieval(sizes: number[], sources: string[]): Promis
   const rows: RetrievalBenchRow[] = [];
   for (const size of sizes) {
     const dir = mkdtempSync(join(tmpdir(), 'kb-bench-retrieval-'));
-    const store = openSqliteStore(join(dir, 'kb.sqlite'));
+    let store = openSqliteStore(join(dir, 'kb.sqlite'));
     try {
       const next = prng(size);
       const pick = () => pool[Math.floor(next() * pool.length)]!;
@@ -96,6 +96,9 @@ export async function benchRetrieval(sizes: number[], sources: string[]): Promis
           ? Array.from(sentence).slice(0, 12).join('')
           : sentence.split(/\s+/).slice(0, 8).join(' ');
       });
+      // Queried through a connection of its own, as the server opens the file that ingest wrote.
+      store.close();
+      store = openSqliteStore(join(dir, 'kb.sqlite'));
       const current = store.getKnowledgeBase('bench')!;
       // Warm-up: the first queries load indexes and pages into memory.
       for (const q of questions.slice(0, 20)) await retrieve(store, embedder, current, q, config.retrieval);

@@ -34,8 +34,16 @@ export function ftsTable(kbId: number): string {
  */
 export const BM25_WEIGHTS = { heading: 2, text: 1 } as const;
 
-/** The `rank MATCH` argument that applies `BM25_WEIGHTS` in a query. */
-export const BM25_RANK = `bm25(${BM25_WEIGHTS.heading}, ${BM25_WEIGHTS.text})`;
+/**
+ * The BM25 score of a row of `table` (a quoted `ftsTable` name) with `BM25_WEIGHTS`, as a SQL expression;
+ * lower is better, as FTS5's `bm25()` returns it.
+ *
+ * @example
+ * bm25Score('"fts_3"') // 'bm25("fts_3", 2, 1)'
+ */
+export function bm25Score(table: string): string {
+  return `bm25(${table}, ${BM25_WEIGHTS.heading}, ${BM25_WEIGHTS.text})`;
+}
 
 function safeId(kbId: number): number {
   // The id is interpolated into SQL, so it must be exactly an integer.

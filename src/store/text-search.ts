@@ -1,5 +1,5 @@
 import { queryTerms } from '../text/segment.ts';
-import { BM25_RANK, ftsTable } from './kb-tables.ts';
+import { bm25Score, ftsTable } from './kb-tables.ts';
 import type { StatementCache } from './statements.ts';
 import type { TextHit } from './store.ts';
 
@@ -14,9 +14,12 @@ import type { TextHit } from './store.ts';
  * within `POSTINGS_BUDGET`, and always keeps at least the rarest one. Queries whose terms match fewer
  * chunks than that in total (most queries on small knowledge bases) lose nothing.
  *
- * Measured at 100k synthetic chunks, CPU ms per query and the share of the unpruned top 10 kept:
- * unbounded p50 13-15, p95 43-102, overlap 1; budget 20 000: 12-13, 20-25, 0.93; 10 000: 6-8, 10-14,
- * 0.70-0.78; 5 000: 2-6, 5-8, 0.42-0.59.
+ * Measured at 100k synthetic chunks (with FTS5 sorting every match, before the query below): CPU ms per
+ * query and the share of the unpruned top 10 kept: unbounded p50 13-15, p95 43-102, overlap 1; budget
+ * 20 000: 12-13, 20-25, 0.93; 10 000: 6-8, 10-14, 0.70-0.78; 5 000: 2-6, 5-8, 0.42-0.59. And by
+ * whether the chunk a question was taken from (its opening words) is in the top 10 (400 questions, one
+ * run): unbounded 0.675 at p50 28 ms; 10 000: 0.650 at 8.0 ms; 8 000: 0.635 at 7.0 ms; 7 000: 0.625 at
+ * 6.2 ms; 5 000: 0.565 at 4.2 ms. The query below takes ~40% less at every budget.
  *
  * Document frequencies are counted with FTS5 itself (a `MATCH` on the single term, which applies the
  * same tokenizer and stemmer as indexing), capped just past the budget, and cached per knowledge base
@@ -25,7 +28,8 @@ import type { TextHit } from './store.ts';
 
 /**
  * The most matching chunks (summed over kept terms) one query scores: the latency/ranking trade-off
- * above, chosen for the 10 ms retrieval target at 100k chunks.
+ * above, chosen for the 10 ms retrieval target at 100k chunks (whole retrieval p50 ~8.7 ms there, of
+ * which vector search ~2 ms).
  */
 export const POSTINGS_BUDGET = 10_000;
 /** Cached document frequencies per knowledge base, at most; the cache is cleared when full. */
@@ -74,13 +78,17 @@ export class TextSearch {
     const table = ftsTable(kb.id);
     const affordable = terms.length === 1 || terms.length * kb.chunkCount <= this.#budget;
     const kept = affordable ? terms : this.#affordableTerms(kb.id, kb.revision, terms);
+    // bm25() as a column, ordered outside FTS5: `ORDER BY rank` makes FTS5 sort every match before the
+    // LIMIT applies, while SQLite's own sorter keeps only the best k. Same hits, ~40% less time at 100k
+    // chunks (p50 6.9 → 4.3 ms for the same queries).
     const rows = this.#statements
       .get(
-        `SELECT rowid AS id, rank FROM ${table} WHERE ${table} MATCH ? AND rank MATCH '${BM25_RANK}'
-       ORDER BY rank LIMIT ?`,
+        `SELECT id, score FROM (
+           SELECT rowid AS id, ${bm25Score(table)} AS score FROM ${table} WHERE ${table} MATCH ?)
+         ORDER BY score LIMIT ?`,
       )
-      .all(orExpression(kept), k) as { id: number; rank: number }[];
-    return rows.map((r) => ({ chunkId: r.id, score: -r.rank }));
+      .all(orExpression(kept), k) as { id: number; score: number }[];
+    return rows.map((r) => ({ chunkId: r.id, score: -r.score }));
   }
 
   /** Drops a knowledge base's frequency cache (after the knowledge base is deleted). */
