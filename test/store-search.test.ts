@@ -175,6 +175,21 @@ describe('sqlite store search', () => {
     expect(store.getChunks([current!.chunkId])).toEqual([]);
   });
 
+  it('reads more chunks than it remembers without losing any, in the order asked', () => {
+    const kb = store.createKnowledgeBase('docs', embedder, {});
+    store.replaceDocument(
+      kb.id,
+      doc('many.md'),
+      Array.from({ length: 2100 }, (_, i) => chunk(i, `chunk ${i}`, unit(i))),
+    );
+    const ids = store.searchText(kb.id, 'chunk', 3000).map((h) => h.chunkId);
+    expect(ids).toHaveLength(2100);
+    expect(store.getChunks(ids.slice(0, 1500))).toHaveLength(1500);
+    const all = store.getChunks(ids);
+    expect(all.map((c) => c.id)).toEqual(ids);
+    expect(store.getChunks([...ids].reverse()).map((c) => c.id)).toEqual([...ids].reverse());
+  });
+
   it('a full-text query over budget keeps its rarest terms', () => {
     const kb = store.createKnowledgeBase('docs', embedder, {});
     const common = Array.from({ length: 6 }, (_, i) => chunk(i, `common filler number ${i}`, unit(i)));

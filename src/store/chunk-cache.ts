@@ -38,21 +38,20 @@ export class ChunkCache {
       this.#version = version;
     }
     const missing = ids.filter((id) => !this.#records.has(id));
-    if (missing.length > 0) {
-      for (const record of load(missing)) this.#records.set(record.id, record);
-      for (const id of this.#records.keys()) {
-        if (this.#records.size <= this.#max) break;
-        this.#records.delete(id);
-      }
-    }
+    const loaded = missing.length > 0 ? new Map(load(missing).map((r) => [r.id, r])) : undefined;
     const found: ChunkRecord[] = [];
     for (const id of ids) {
-      const record = this.#records.get(id);
+      const record = this.#records.get(id) ?? loaded?.get(id);
       if (!record) continue;
-      // Re-inserted: Map order is recency, so eviction above takes the least recently used.
+      // (Re-)inserted: Map order is recency, so eviction takes the least recently used.
       this.#records.delete(id);
       this.#records.set(id, record);
       found.push(record);
+    }
+    // Only after collecting: evicting first could drop a record this very call asked for.
+    for (const id of this.#records.keys()) {
+      if (this.#records.size <= this.#max) break;
+      this.#records.delete(id);
     }
     return found;
   }
