@@ -43,7 +43,9 @@ if (only.has('ingest')) {
 }
 
 if (only.has('retrieval')) {
-  section('Retrieval latency, local embedder (embed question + vector + BM25 + fusion + relevance)');
+  section(
+    'Retrieval latency, local embedder (embed question + vector + BM25 + fusion + relevance), new questions',
+  );
   const sources = [
     join(EVAL_DOCS, 'vue-docs-en'),
     join(EVAL_DOCS, 'vue-docs-zh-cn'),
@@ -52,7 +54,12 @@ if (only.has('retrieval')) {
   const rows = await benchRetrieval([10_000, 100_000], sources);
   console.table(rows);
   const big = rows.find((r) => r.chunks === 100_000);
-  if (big) console.log(`p50 at 100k chunks: ${big.p50Ms} ms — target ≤ 10 ms: ${verdict(big.p50Ms <= 10)}`);
+  if (big) {
+    console.log(
+      `p50 at 100k chunks: ${big.p50Ms} ms answering (${big.coldP50Ms} ms over the first ${big.queries} ` +
+        `questions after opening) — target ≤ 10 ms: ${verdict(big.p50Ms <= 10)}`,
+    );
+  }
   summary.retrieval = rows;
 }
 
