@@ -40,6 +40,7 @@ console.table([
     'RSS warm MB': result.rssWarmMb,
     'RSS end MB': result.rssEndMb,
     'RSS peak MB': result.rssPeakMb,
+    'anon RSS end MB': result.anonEndMb,
     'full GCs': result.heapAfterGc.length,
   },
 ]);

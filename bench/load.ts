@@ -21,7 +21,9 @@ import { percentile, round } from './stats.ts';
  * it measured RSS 158 → 306 MB over 30 s while the heap left after each full collection stayed at
  * 30-36 MB (the bounded caches filling up): RSS follows V8's allocation limit, which rises by steps
  * between full collections and levels off; with `--max-old-space-size=160` the same run held RSS at
- * ~210 MB. A leak shows as a live heap that keeps rising.
+ * ~210 MB. And part of RSS is the database file, memory-mapped (`openSqliteDatabase`): it grows with the
+ * conversations and asked questions every answer stores. Over 45 s the anonymous part levelled off at
+ * ~245 MB while the mapped file pages went 51 → 94 MB. A leak shows as a live heap that keeps rising.
  */
 
 export interface LoadOptions {
@@ -50,12 +52,28 @@ export interface LoadResult extends LoadOptions {
   rssPeakMb: number;
   /** Server RSS in MB, sampled about once a second during the run. */
   rssSamplesMb: number[];
+  /**
+   * The anonymous part of RSS (heap, native allocations) after warm-up and at the end, where the OS tells
+   * it (Linux); the rest is file pages mapped from the database (which grows with every stored answer).
+   */
+  anonWarmMb?: number | undefined;
+  anonEndMb?: number | undefined;
   /** Heap in MB left live after each full collection during the run, with the second it happened. */
   heapAfterGc: Array<{ second: number; liveMb: number }>;
 }
 
 /** A `--trace-gc` line of a full collection: `... Mark-Compact 95.4 (118.8) -> 29.8 (119.3) MB, ...`. */
 const FULL_GC = /Mark-Compact [\d.]+ \([\d.]+\) -> ([\d.]+) \([\d.]+\) MB/;
+
+/** The anonymous part of a process's resident memory in MB (Linux `/proc`), else undefined. */
+export function anonRssMb(pid: number): number | undefined {
+  try {
+    const kb = /RssAnon:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb ? round(Number(kb) / 1024, 1) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Resident set size of a process in MB, from /proc (Linux) or `ps`. */
 export function rssMb(pid: number): number {
@@ -115,13 +133,17 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       const pid = child.pid!;
       const rssStartMb = rssMb(pid);
       const samples: number[] = [];
+      const anonSamples: Array<number | undefined> = [];
       loadStarted = performance.now();
       const result = await runClients({
         url: `${url}/ask`,
         clients: options.clients,
         seconds: options.seconds,
         body: (i) => ({ question: questionFor(options.questions, i) }),
-        onTick: () => samples.push(rssMb(pid)),
+        onTick: () => {
+          samples.push(rssMb(pid));
+          anonSamples.push(anonRssMb(pid));
+        },
       });
       const rssEndMb = rssMb(pid);
       const warmIndex = Math.max(0, Math.floor(samples.length / 5) - 1);
@@ -140,6 +162,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         rssEndMb,
         rssPeakMb: Math.max(rssEndMb, ...samples),
         rssSamplesMb: samples,
+        anonWarmMb: anonSamples[warmIndex],
+        anonEndMb: anonRssMb(pid),
         heapAfterGc,
       };
     } finally {
@@ -168,7 +192,10 @@ function memoryGrowth(result: LoadResult): { growth: number; line: string } {
       growth,
       line:
         `live heap after full GC ${first.liveMb} MB (${first.second} s) → ${last.liveMb} MB (${last.second} s), ` +
-        `${round(growth * 100, 1)}%; RSS ${result.rssWarmMb} → ${result.rssEndMb} MB`,
+        `${round(growth * 100, 1)}%; RSS ${result.rssWarmMb} → ${result.rssEndMb} MB` +
+        (result.anonWarmMb !== undefined && result.anonEndMb !== undefined
+          ? ` (anonymous ${result.anonWarmMb} → ${result.anonEndMb} MB, the rest the mapped database)`
+          : ''),
     };
   }
   const growth = result.rssWarmMb > 0 ? (result.rssEndMb - result.rssWarmMb) / result.rssWarmMb : 0;
