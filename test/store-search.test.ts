@@ -190,6 +190,24 @@ describe('sqlite store search', () => {
     expect(store.getChunks([...ids].reverse()).map((c) => c.id)).toEqual([...ids].reverse());
   });
 
+  it('vector search of a small knowledge base never returns chunks of another one stored in between', () => {
+    const a = store.createKnowledgeBase('a', embedder, {});
+    const b = store.createKnowledgeBase('b', embedder, {});
+    // Written in turns, so the two knowledge bases' chunk ids interleave.
+    for (let i = 0; i < 6; i++) {
+      store.replaceDocument(a.id, doc(`a${i}.md`), [chunk(0, `alpha ${i}`, unit(i, 0.5))]);
+      store.replaceDocument(b.id, doc(`b${i}.md`), [chunk(0, `beta ${i}`, unit(2))]);
+    }
+    const inA = new Set(store.searchText(a.id, 'alpha', 10).map((h) => h.chunkId));
+    const hits = store.searchVector(a.id, unit(2), 4);
+    // b's chunks are all exactly on the query; none may appear, and a's come in exact order.
+    expect(hits).toHaveLength(4);
+    expect(hits.every((h) => inA.has(h.chunkId))).toBe(true);
+    const texts = store.getChunks(hits.map((h) => h.chunkId)).map((c) => c.text);
+    expect(texts.slice(0, 2).sort()).toEqual(['alpha 1', 'alpha 2']);
+    expect(hits.map((h) => h.distance)).toEqual([...hits.map((h) => h.distance)].sort((x, y) => x - y));
+  });
+
   it('a full-text query over budget keeps its rarest terms', () => {
     const kb = store.createKnowledgeBase('docs', embedder, {});
     const common = Array.from({ length: 6 }, (_, i) => chunk(i, `common filler number ${i}`, unit(i)));

@@ -71,6 +71,11 @@ export class BinaryIndex {
     return this.#size;
   }
 
+  /** The smallest id held, 0 when empty. */
+  get minId(): number {
+    return this.#size === 0 ? 0 : this.#ids[0]!;
+  }
+
   /** The largest id held, 0 when empty. */
   get maxId(): number {
     return this.#size === 0 ? 0 : this.#ids[this.#size - 1]!;

@@ -57,6 +57,7 @@ export class VectorSearch {
   readonly #loadBatch: Database.Statement;
   readonly #state: Database.Statement;
   readonly #rescore: Database.Statement;
+  readonly #rescoreRange: Database.Statement;
   readonly #minCandidates: number;
 
   /** `minCandidates` (default `MIN_CANDIDATES`) exists for benchmarks that trade recall for time. */
@@ -77,6 +78,12 @@ export class VectorSearch {
          WHERE chunk_id IN (SELECT value FROM json_each(?)))
        WHERE distance IS NOT NULL ORDER BY distance LIMIT ?`,
     );
+    this.#rescoreRange = db.prepare(
+      `SELECT chunkId, distance FROM (
+         SELECT chunk_id AS chunkId, vec_distance_cosine(embedding, ?) AS distance FROM chunk_vectors
+         WHERE chunk_id BETWEEN ? AND ?)
+       WHERE distance IS NOT NULL ORDER BY distance`,
+    );
   }
 
   /** Nearest chunks by cosine distance, closest first. `vector` must have the knowledge base's dimensions. */
@@ -88,6 +95,14 @@ export class VectorSearch {
     const count = Math.ceil(Math.max(this.#minCandidates, k * OVERSAMPLING) * scale);
     const candidates = index.nearest(vector, count);
     if (candidates.length === 0) return [];
+    if (candidates.length === index.size && index.maxId - index.minId < 2 * index.size) {
+      // Every chunk of a small knowledge base whose ids are mostly contiguous: one range scan reads them
+      // in order (~0.16 against ~0.35 ms for 168 chunks fetched one by one); chunks of other knowledge
+      // bases in the range are scored too and dropped here.
+      const ours = new Set(candidates);
+      const hits = this.#rescoreRange.all(vectorToBlob(vector), index.minId, index.maxId) as VectorHit[];
+      return hits.filter((hit) => ours.has(hit.chunkId)).slice(0, k);
+    }
     return this.#rescore.all(vectorToBlob(vector), JSON.stringify(candidates), k) as VectorHit[];
   }
 
