@@ -279,6 +279,7 @@ export async function ingestDirectory(options: IngestOptions): Promise<IngestSum
     record(path, 'deleted');
   }
   if (kb && !dryRun && rechunkAll) store.updateKnowledgeBaseSettings(kb.id, settings);
+  if (kb && !dryRun && summary.added + summary.changed + summary.deleted > 0) store.optimize(kb.id);
   summary.seconds = (performance.now() - started) / 1000;
   return summary;
 }

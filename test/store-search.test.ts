@@ -208,6 +208,23 @@ describe('sqlite store search', () => {
     expect(hits.map((h) => h.distance)).toEqual([...hits.map((h) => h.distance)].sort((x, y) => x - y));
   });
 
+  it('optimize leaves every search result as it was', () => {
+    const kb = store.createKnowledgeBase('docs', embedder, {});
+    for (let i = 0; i < 12; i++) {
+      store.replaceDocument(kb.id, doc(`d${i}.md`), [
+        chunk(0, `walrus ${i} lives in the cold sea`, unit(i)),
+        chunk(1, `penguin ${i} 也住在冰冷的海里`, unit(i + 1)),
+      ]);
+    }
+    store.deleteDocument(kb.id, 'd3.md');
+    const before = [store.searchText(kb.id, 'walrus sea', 30), store.searchText(kb.id, '冰冷', 30)];
+    const near = store.searchVector(kb.id, unit(5), 5);
+    store.optimize(kb.id);
+    expect([store.searchText(kb.id, 'walrus sea', 30), store.searchText(kb.id, '冰冷', 30)]).toEqual(before);
+    expect(before[0]).toHaveLength(11);
+    expect(store.searchVector(kb.id, unit(5), 5)).toEqual(near);
+  });
+
   it('a full-text query over budget keeps its rarest terms', () => {
     const kb = store.createKnowledgeBase('docs', embedder, {});
     const common = Array.from({ length: 6 }, (_, i) => chunk(i, `common filler number ${i}`, unit(i)));

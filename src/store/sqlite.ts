@@ -44,6 +44,8 @@ const BUSY_TIMEOUT_MS = 5000;
  * reclaimable, but they count in the process's RSS once touched.
  */
 const MMAP_BYTES = 1 << 30;
+/** Knowledge bases up to this many chunks get their full-text index merged by `optimize` (~0.2 s at most). */
+const OPTIMIZE_MAX_CHUNKS = 20_000;
 
 export interface SqliteStoreOptions {
   /** Open without write access; the schema must already be current. Default `false`. */
@@ -290,6 +292,19 @@ class SqliteStore implements Store {
   stats(kbId: number): { documents: number; chunks: number; tokens: number } {
     const kb = this.#kbRow(kbId);
     return { documents: kb.document_count, chunks: kb.chunk_count, tokens: kb.token_count };
+  }
+
+  /**
+   * Merges the knowledge base's full-text index into one segment when it is small enough for that to be
+   * quick. FTS5 adds a segment per transaction (one per document) and merges them only in part, and a
+   * query looks up each term in every segment: on the 168-chunk sample guide that fixed cost was most of
+   * a search (p50 ~0.37 → ~0.12 ms after merging). At 100k chunks a merge takes ~1.4 s and gains nothing
+   * measurable (the postings dominate), so larger knowledge bases are left to FTS5's own merging.
+   */
+  optimize(kbId: number): void {
+    if (this.#kbRow(kbId).chunk_count > OPTIMIZE_MAX_CHUNKS) return;
+    const table = ftsTable(kbId);
+    this.#write(() => this.#stmt(`INSERT INTO ${table} (${table}) VALUES ('optimize')`).run());
   }
 
   ping(): void {
