@@ -13,6 +13,7 @@
  * file); a cache that cannot be read or written (read-only install, full disk) only costs the build.
  */
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { threadId } from 'node:worker_threads';
 import { dirname, join } from 'node:path';
 import type { BpeTables } from './bpe.ts';
 
@@ -106,7 +107,8 @@ export function readCachedTables(file: string): BpeTables | undefined {
 
 /** Saves `tables` to `file` for the next process; failures are ignored (the cache is only a shortcut). */
 export function writeCachedTables(file: string, tables: BpeTables): void {
-  const temporary = `${file}.${process.pid}.tmp`;
+  // Per process and thread: the ingest worker thread may build the same tables as the main thread.
+  const temporary = `${file}.${process.pid}-${threadId}.tmp`;
   try {
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(temporary, encodeTables(tables));
