@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { statSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
@@ -14,6 +13,7 @@ import type {
 } from '../src/store/store.ts';
 import { defaultChunkOptions, type ChunkOptions } from './chunk.ts';
 import { ChunkPool } from './chunk-pool.ts';
+import { bytesToLoad, WORKER_MIN_BYTES } from './worker-threshold.ts';
 import { loaderFor } from './loaders/registry.ts';
 import { walkFiles } from './walk.ts';
 
@@ -282,36 +282,6 @@ export async function ingestDirectory(options: IngestOptions): Promise<IngestSum
   if (kb && !dryRun && summary.added + summary.changed + summary.deleted > 0) store.optimize(kb.id);
   summary.seconds = (performance.now() - started) / 1000;
   return summary;
-}
-
-/**
- * Bytes of files to load below which no chunk worker is started: it takes 0.5–1 s to start (tsx compiles
- * the loaders, chunker and embedder again in it, and its JIT starts cold). Medians of 3 interleaved runs on
- * a busy 2-core machine: the generated 10.4 MB corpus (250 files) went from 6.5 s to 5.1 s with it, the
- * 1 MB Vue docs (English) from 0.85 s to 1.16 s.
- */
-const WORKER_MIN_BYTES = 4_000_000;
-
-/** Sum of the sizes of the files this run will load: new, changed by size/mtime, or all when re-chunking. */
-function bytesToLoad(
-  dir: string,
-  files: readonly string[],
-  existing: ReadonlyMap<string, DocumentRecord>,
-  all: boolean,
-): number {
-  let total = 0;
-  for (const path of files) {
-    if (!loaderFor(path)) continue;
-    try {
-      // Synchronous: a few microseconds a file from the page cache, and only to pick a strategy.
-      const { size, mtimeMs } = statSync(join(dir, path));
-      const previous = existing.get(path);
-      if (all || previous?.size !== size || previous.mtimeMs !== mtimeMs) total += size;
-    } catch {
-      // Gone or unreadable: the run itself reports it.
-    }
-  }
-  return total;
 }
 
 /** Marks an error as the embedder's, which ends the run instead of failing one file. */
