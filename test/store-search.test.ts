@@ -241,6 +241,36 @@ describe('sqlite store search', () => {
     db.close();
   });
 
+  it('term frequencies survive small changes to the knowledge base and are recounted after large ones', () => {
+    const kb = store.createKnowledgeBase('docs', embedder, {});
+    const write = (name: string, count: number, text: (i: number) => string) =>
+      store.replaceDocument(
+        kb.id,
+        doc(name),
+        Array.from({ length: count }, (_, i) => chunk(i, text(i), unit(i))),
+      );
+    // 'common' in 21 chunks, over a budget of 20; 'walrus' in one.
+    write('common.md', 21, (i) => `common filler ${i}`);
+    write('walrus.md', 1, () => 'walrus');
+    write('other.md', 8, (i) => `other filler ${i}`);
+    const db = new Database(file);
+    const search = new TextSearch(new StatementCache(db), { postingsBudget: 20 });
+    const current = () => {
+      const { id, revision } = store.getKnowledgeBase('docs')!;
+      return { id, revision, chunkCount: store.stats(id).chunks };
+    };
+    expect(search.search(current(), 'common walrus', 50)).toHaveLength(1);
+
+    // 30 → 28 chunks (under a tenth): the cached count of 21 still leaves 'common' out.
+    write('common.md', 19, (i) => `common filler ${i}`);
+    expect(search.search(current(), 'common walrus', 50)).toHaveLength(1);
+
+    // 28 → 24 chunks from the 30 counted at first (over a tenth): recounted, 'common' (15) now fits.
+    write('common.md', 15, (i) => `common filler ${i}`);
+    expect(search.search(current(), 'common walrus', 50)).toHaveLength(16);
+    db.close();
+  });
+
   it('chunks and queries without a direction (zero vectors) are never vector hits', () => {
     const kb = store.createKnowledgeBase('docs', embedder, {});
     store.replaceDocument(kb.id, doc('a.md'), [

@@ -22,8 +22,12 @@ import type { TextHit } from './store.ts';
  * 6.2 ms; 5 000: 0.565 at 4.2 ms. The query below takes ~40% less at every budget.
  *
  * Document frequencies are counted with FTS5 itself (a `MATCH` on the single term, which applies the
- * same tokenizer and stemmer as indexing), capped just past the budget, and cached per knowledge base
- * until its revision changes.
+ * same tokenizer and stemmer as indexing), capped just past the budget, and cached per knowledge base.
+ * Counting a common word costs up to ~1 ms at 100k chunks, so a freshly opened knowledge base answers
+ * its first few hundred questions ~30% slower; the cache therefore survives writes that change the
+ * number of chunks by at most `RECOUNT_CHANGE` since it was filled (an ingest run that edits a few
+ * files), and is refilled after larger ones. A stale count only moves the cut between kept and left-out
+ * terms for words near it; the scores of the kept terms are always FTS5's own.
  */
 
 /**
@@ -34,9 +38,13 @@ import type { TextHit } from './store.ts';
 export const POSTINGS_BUDGET = 10_000;
 /** Cached document frequencies per knowledge base, at most; the cache is cleared when full. */
 const MAX_CACHED_TERMS = 10_000;
+/** Share of the chunk count a knowledge base may change by before its cached frequencies are recounted. */
+export const RECOUNT_CHANGE = 0.1;
 
 interface FrequencyCache {
   revision: number;
+  /** Chunks in the knowledge base when the cache was started. */
+  chunkCount: number;
   frequencies: Map<string, number>;
 }
 
@@ -77,7 +85,7 @@ export class TextSearch {
     if (terms.length === 0 || k <= 0) return [];
     const table = ftsTable(kb.id);
     const affordable = terms.length === 1 || terms.length * kb.chunkCount <= this.#budget;
-    const kept = affordable ? terms : this.#affordableTerms(kb.id, kb.revision, terms);
+    const kept = affordable ? terms : this.#affordableTerms(kb, terms);
     // bm25() as a column, ordered outside FTS5: `ORDER BY rank` makes FTS5 sort every match before the
     // LIMIT applies, while SQLite's own sorter keeps only the best k. Same hits, ~40% less time at 100k
     // chunks (p50 6.9 → 4.3 ms for the same queries).
@@ -97,9 +105,9 @@ export class TextSearch {
   }
 
   /** The rarest terms whose document frequencies fit the budget (at least one), in query order. */
-  #affordableTerms(kbId: number, revision: number, terms: string[]): string[] {
-    const frequencies = this.#frequencies(kbId, revision);
-    const table = ftsTable(kbId);
+  #affordableTerms(kb: { id: number; revision: number; chunkCount: number }, terms: string[]): string[] {
+    const frequencies = this.#frequencies(kb);
+    const table = ftsTable(kb.id);
     const count = this.#statements
       .get(`SELECT count(*) FROM (SELECT 1 FROM ${table} WHERE ${table} MATCH ? LIMIT ?)`)
       .pluck();
@@ -124,11 +132,19 @@ export class TextSearch {
     return kept.sort((a, b) => a.position - b.position).map((e) => e.term);
   }
 
-  #frequencies(kbId: number, revision: number): Map<string, number> {
-    const cache = this.#caches.get(kbId);
-    if (cache?.revision === revision) return cache.frequencies;
-    const fresh = { revision, frequencies: new Map<string, number>() };
-    this.#caches.set(kbId, fresh);
+  #frequencies(kb: { id: number; revision: number; chunkCount: number }): Map<string, number> {
+    const cache = this.#caches.get(kb.id);
+    if (cache?.revision === kb.revision) return cache.frequencies;
+    if (cache && Math.abs(kb.chunkCount - cache.chunkCount) <= cache.chunkCount * RECOUNT_CHANGE) {
+      cache.revision = kb.revision;
+      return cache.frequencies;
+    }
+    const fresh = {
+      revision: kb.revision,
+      chunkCount: kb.chunkCount,
+      frequencies: new Map<string, number>(),
+    };
+    this.#caches.set(kb.id, fresh);
     return fresh.frequencies;
   }
 }
