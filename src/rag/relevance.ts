@@ -31,12 +31,7 @@ function stem(word: string): string {
 /** Characters NFKC changes in practice: full-width forms and compatibility ideographs and letters. */
 const FULL_WIDTH = /[\uFF00-\uFFEF\u3000\uF900-\uFAFF\u2100-\u214F]/;
 
-/**
- * A character that continues a word: a letter or digit, except CJK characters, which are written right
- * next to Latin words ("使用Redis缓存") and so end them.
- */
-const LETTER_OR_NUMBER =
-  /(?![\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}])[\p{L}\p{N}]/u;
+const LETTER_OR_NUMBER = /[\p{L}\p{N}]/u;
 const ASCII_WORD_CHAR = /[A-Za-z0-9]/;
 
 /**
@@ -54,7 +49,9 @@ function atWordStart(text: string, root: string): boolean {
     }
     // A low surrogate: the character before is the whole pair.
     const start = before >= 0xdc00 && before <= 0xdfff && i >= 2 ? i - 2 : i - 1;
-    if (!LETTER_OR_NUMBER.test(text.slice(start, i))) return true;
+    const previous = text.slice(start, i);
+    // CJK characters are written right next to Latin words ("使用Redis缓存"), so they end them.
+    if (!LETTER_OR_NUMBER.test(previous) || CJK.test(previous)) return true;
   }
   return false;
 }
