@@ -65,29 +65,21 @@ export interface LoadResult extends LoadOptions {
 /** A `--trace-gc` line of a full collection: `... Mark-Compact 95.4 (118.8) -> 29.8 (119.3) MB, ...`. */
 const FULL_GC = /Mark-Compact [\d.]+ \([\d.]+\) -> ([\d.]+) \([\d.]+\) MB/;
 
-/** The anonymous part of a process's resident memory in MB (Linux `/proc`), else undefined. */
-export function anonRssMb(pid: number): number | undefined {
-  try {
-    const kb = /RssAnon:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kb ? round(Number(kb) / 1024, 1) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Resident set size of a process in MB, from /proc (Linux) or `ps`. */
-export function rssMb(pid: number): number {
+/**
+ * A process's resident set size in MB and its anonymous part (heap and native allocations, the rest being
+ * mapped files), from one read of /proc (Linux); elsewhere the RSS from `ps` and no anonymous part.
+ */
+export function memoryMb(pid: number): { rss: number; anon: number | undefined } {
+  const mb = (kb: string | undefined) => (kb === undefined ? undefined : round(Number(kb) / 1024, 1));
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
-    if (kb) return round(Number(kb) / 1024, 1);
+    const rss = mb(/VmRSS:\s+(\d+) kB/.exec(status)?.[1]);
+    if (rss !== undefined) return { rss, anon: mb(/RssAnon:\s+(\d+) kB/.exec(status)?.[1]) };
   } catch {
     // Not Linux: ask ps.
   }
-  return round(
-    Number(execFileSync('ps', ['-o', 'rss=', '-p', String(pid)], { encoding: 'utf8' }).trim()) / 1024,
-    1,
-  );
+  const kb = execFileSync('ps', ['-o', 'rss=', '-p', String(pid)], { encoding: 'utf8' }).trim();
+  return { rss: mb(kb)!, anon: undefined };
 }
 
 function questionFor(mode: LoadOptions['questions'], i: number): string {
@@ -131,7 +123,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     );
     try {
       const pid = child.pid!;
-      const rssStartMb = rssMb(pid);
+      const rssStartMb = memoryMb(pid).rss;
       const samples: number[] = [];
       const anonSamples: Array<number | undefined> = [];
       loadStarted = performance.now();
@@ -141,11 +133,13 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         seconds: options.seconds,
         body: (i) => ({ question: questionFor(options.questions, i) }),
         onTick: () => {
-          samples.push(rssMb(pid));
-          anonSamples.push(anonRssMb(pid));
+          const { rss, anon } = memoryMb(pid);
+          samples.push(rss);
+          anonSamples.push(anon);
         },
       });
-      const rssEndMb = rssMb(pid);
+      const end = memoryMb(pid);
+      const rssEndMb = end.rss;
       const warmIndex = Math.max(0, Math.floor(samples.length / 5) - 1);
       const { times, elapsedSeconds } = result;
       return {
@@ -163,7 +157,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         rssPeakMb: Math.max(rssEndMb, ...samples),
         rssSamplesMb: samples,
         anonWarmMb: anonSamples[warmIndex],
-        anonEndMb: anonRssMb(pid),
+        anonEndMb: end.anon,
         heapAfterGc,
       };
     } finally {
