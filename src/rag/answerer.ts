@@ -29,7 +29,11 @@ export interface AnswererDeps {
   onAnswer?: (input: AnswerInput, response: AskResponse) => void;
 }
 
-/** Answers one question as a sequence of events; see `answerQuestion`. */
+/**
+ * Answers one question as a sequence of events: `answerQuestion` over its deps, or the service's answerer
+ * below (cache, metrics) with the same shape, so a conversation turn (`answerInConversation`) and the
+ * OpenAI-compatible routes go through whatever path `/ask` uses.
+ */
 export type Answerer = (input: AnswerInput, options?: AnswerOptions) => AsyncGenerator<AnswerEvent>;
 
 const NO_USAGE: Usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };

@@ -2,6 +2,7 @@ import { InvalidRequestError, NotFoundError } from '../errors.ts';
 import type { HistoryMessage } from '../shared/protocol.ts';
 import type { Conversation, ConversationStore, ConversationWithMessages } from '../store/conversations.ts';
 import type { AnswerEvent, AnswerInput, AnswerOptions } from './answer.ts';
+import type { Answerer } from './answerer.ts';
 
 /**
  * Answers one turn of a server-side conversation: the history comes from the store, the turn is stored
@@ -9,12 +10,6 @@ import type { AnswerEvent, AnswerInput, AnswerOptions } from './answer.ts';
  * cancelled answer stores nothing (and a new conversation is only created when its first turn is done),
  * so the stored history never holds a question without its answer.
  */
-
-/**
- * Answers one question: `answerQuestion` over its deps, or the service's answerer (cache, metrics) with
- * the same shape, so a conversation turn goes through whatever path `/ask` uses.
- */
-export type AnswerFn = (input: AnswerInput, options?: AnswerOptions) => AsyncGenerator<AnswerEvent>;
 
 export interface ConversationTurn extends Omit<AnswerInput, 'history'> {
   /** Continue this conversation; absent: start one. */
@@ -56,11 +51,11 @@ function historyOf(conversation: ConversationWithMessages): HistoryMessage[] {
  *   `history` is sent with a `conversationId` or the conversation belongs to another knowledge base, and
  *   everything `answerQuestion` throws
  * @example
- * const answer: AnswerFn = (input, options) => answerQuestion(deps, input, options);
+ * const answer: Answerer = (input, options) => answerQuestion(deps, input, options);
  * for await (const event of answerInConversation(answer, conversations, { ...input, conversationId, owner: null })) {}
  */
 export async function* answerInConversation(
-  answer: AnswerFn,
+  answer: Answerer,
   conversations: ConversationStore,
   turn: ConversationTurn,
   options: AnswerOptions = {},
@@ -105,9 +100,9 @@ export async function* answerInConversation(
  * const turnAnswer = inConversation(answer, conversations, { conversationId: undefined, owner: null });
  */
 export function inConversation(
-  answer: AnswerFn,
+  answer: Answerer,
   conversations: ConversationStore,
   turn: Pick<ConversationTurn, 'conversationId' | 'owner'>,
-): AnswerFn {
+): Answerer {
   return (input, options) => answerInConversation(answer, conversations, { ...input, ...turn }, options);
 }

@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import type { SSEStreamingApi } from 'hono/streaming';
 import type { Logger } from '../log.ts';
 import type { AnswerEvent, AnswerInput } from '../rag/answer.ts';
-import type { AnswerFn } from '../rag/conversation.ts';
+import type { Answerer } from '../rag/answerer.ts';
 import type { AskResponse } from '../shared/protocol.ts';
 import type { Store } from '../store/store.ts';
 import type { BlockedWordTest } from '../text/blocked-words.ts';
@@ -32,7 +32,7 @@ import { readJson } from './read-json.ts';
 
 export interface OpenAIRouteDeps {
   /** The answerer `/ask` uses. */
-  answer: AnswerFn;
+  answer: Answerer;
   store: Pick<Store, 'listKnowledgeBases'>;
   limits: AskLimits;
   logger: Logger;
