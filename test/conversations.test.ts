@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/log.ts';
 import type { AskResponse, ConversationTranscript, StreamEvents } from '../src/shared/protocol.ts';
+import { sqliteConversationStore, type NewConversationMessage } from '../src/store/conversations.ts';
 import { startRetention } from '../src/store/retention.ts';
+import { openSqliteDatabase } from '../src/store/sqlite.ts';
 import { bearer, openTestAccess, type TestAccess } from './access-fixture.ts';
 import {
   createTestApp,
@@ -180,5 +182,34 @@ describe('retention', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     stop();
     await expectError(await a.request(`/conversations/${conversationId}`), 404, 'not_found');
+  });
+});
+
+describe('the SQLite conversation store', () => {
+  it('creates a conversation with its first turn in one transaction: a failed message leaves no conversation', () => {
+    const db = openSqliteDatabase(':memory:');
+    try {
+      const conversations = sqliteConversationStore(db);
+      const started = conversations.create('default', null, [
+        { role: 'user', content: 'Where are backups?' },
+        { role: 'assistant', content: 'Copy the file [1].' },
+      ]);
+      conversations.appendMessages(started.id, [{ role: 'user', content: 'And restores?' }]);
+      expect(conversations.get(started.id)?.messages.map((m) => m.content)).toEqual([
+        'Where are backups?',
+        'Copy the file [1].',
+        'And restores?',
+      ]);
+
+      // The schema refuses any other role: the message fails after the conversation row was inserted.
+      const bad = { role: 'system', content: 'x' } as unknown as NewConversationMessage;
+      expect(() => conversations.create('default', null, [{ role: 'user', content: 'q' }, bad])).toThrow(
+        /CHECK constraint/,
+      );
+      const count = db.prepare('SELECT count(*) FROM conversations').pluck().get();
+      expect(count).toBe(1);
+    } finally {
+      db.close();
+    }
   });
 });

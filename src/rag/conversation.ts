@@ -1,6 +1,11 @@
 import { InvalidRequestError, NotFoundError } from '../errors.ts';
 import type { HistoryMessage } from '../shared/protocol.ts';
-import type { Conversation, ConversationStore, ConversationWithMessages } from '../store/conversations.ts';
+import type {
+  Conversation,
+  ConversationStore,
+  ConversationWithMessages,
+  NewConversationMessage,
+} from '../store/conversations.ts';
 import type { AnswerEvent, AnswerInput, AnswerOptions } from './answer.ts';
 import type { Answerer } from './answerer.ts';
 
@@ -81,13 +86,14 @@ export async function* answerInConversation(
       yield event;
       continue;
     }
-    const conversation = existing ?? conversations.create(event.response.kb, owner);
-    // A conversation started from client history (the widget's) keeps it, so continuing sees the same.
-    conversations.appendMessages(conversation.id, [
-      ...(existing ? [] : turn.history),
+    const messages: NewConversationMessage[] = [
       { role: 'user', content: input.question },
       { role: 'assistant', content: event.response.answer, sources: event.response.sources },
-    ]);
+    ];
+    let conversation = existing;
+    if (conversation) conversations.appendMessages(conversation.id, messages);
+    // A conversation started from client history (the widget's) keeps it, so continuing sees the same.
+    else conversation = conversations.create(event.response.kb, owner, [...turn.history, ...messages]);
     yield { type: 'done', response: { ...event.response, conversationId: conversation.id } };
   }
 }

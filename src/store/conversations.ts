@@ -14,8 +14,12 @@ import { StatementCache } from './statements.ts';
  * - `deleteIdleSince` removes conversations whose last turn is older than the cut-off, messages included.
  */
 export interface ConversationStore {
-  /** Starts an empty conversation. `owner` is the API key's id, or null when the service runs open. */
-  create(kb: string, owner: string | null): Conversation;
+  /**
+   * Starts a conversation with its first `messages` (none by default), atomically: a conversation whose
+   * first turn is stored with it is never seen empty. `owner` is the API key's id, or null when the
+   * service runs open.
+   */
+  create(kb: string, owner: string | null, messages?: readonly NewConversationMessage[]): Conversation;
   /** The conversation with its messages, oldest first; undefined when unknown (or deleted by retention). */
   get(id: string): ConversationWithMessages | undefined;
   /** Adds messages after the existing ones, in order, and marks the conversation as used now. */
@@ -80,7 +84,7 @@ function messageFromRow(row: MessageRow): ConversationMessage {
  * @example
  * const db = openSqliteDatabase('data/kb.sqlite');
  * const conversations = sqliteConversationStore(db);
- * const { id } = conversations.create('default', null);
+ * const { id } = conversations.create('default', null, [{ role: 'user', content: 'Where are backups?' }]);
  * conversations.appendMessages(id, [
  *   { role: 'user', content: 'How do I back up?' },
  *   { role: 'assistant', content: 'Copy the file [1].', sources },
@@ -89,6 +93,20 @@ function messageFromRow(row: MessageRow): ConversationMessage {
 export function sqliteConversationStore(db: Database.Database): ConversationStore {
   const statements = new StatementCache(db);
   const stmt = (sql: string) => statements.get(sql);
+  const insertMessages = (
+    id: string,
+    first: number,
+    messages: readonly NewConversationMessage[],
+    time: string,
+  ) => {
+    const insert = stmt(
+      `INSERT INTO conversation_messages (conversation_id, seq, role, content, sources, created_at)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+    );
+    messages.forEach((m, i) => {
+      insert.run(id, first + i, m.role, m.content, m.sources ? JSON.stringify(m.sources) : null, time);
+    });
+  };
   const append = db.transaction((id: string, messages: readonly NewConversationMessage[]) => {
     const time = new Date().toISOString();
     const updated = stmt('UPDATE conversations SET updated_at = ? WHERE id = ?').run(time, id);
@@ -96,22 +114,24 @@ export function sqliteConversationStore(db: Database.Database): ConversationStor
     const { next } = stmt(
       'SELECT coalesce(max(seq), 0) + 1 AS next FROM conversation_messages WHERE conversation_id = ?',
     ).get(id) as { next: number };
-    const insert = stmt(
-      `INSERT INTO conversation_messages (conversation_id, seq, role, content, sources, created_at)
-       VALUES (?, ?, ?, ?, ?, ?)`,
-    );
-    messages.forEach((m, i) => {
-      insert.run(id, next + i, m.role, m.content, m.sources ? JSON.stringify(m.sources) : null, time);
-    });
+    insertMessages(id, next, messages, time);
   });
-
-  return {
-    create(kb, owner) {
+  // One transaction for the conversation and its first turn: /ask starts one per new conversation, and
+  // a commit per write costs more than the inserts.
+  const start = db.transaction(
+    (kb: string, owner: string | null, messages: readonly NewConversationMessage[]) => {
       const time = new Date().toISOString();
       const row = stmt(
         'INSERT INTO conversations (id, kb, owner, created_at, updated_at) VALUES (?, ?, ?, ?, ?) RETURNING *',
       ).get(randomUUID(), kb, owner, time, time) as ConversationRow;
+      insertMessages(row.id, 1, messages, time);
       return fromRow(row);
+    },
+  );
+
+  return {
+    create(kb, owner, messages = []) {
+      return start.immediate(kb, owner, messages);
     },
     get(id) {
       const row = stmt('SELECT * FROM conversations WHERE id = ?').get(id) as ConversationRow | undefined;
