@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
@@ -160,12 +160,51 @@ export interface ThroughputRow {
   requestsPerSecond: number;
   p50Ms: number;
   p99Ms: number;
+  /** CPU time of the server process per request (Linux; null elsewhere). */
+  serverCpuMs: number | null;
+  /** CPU time of this process per request: the load generator and, with a model, the fake model. */
+  benchCpuMs: number;
+}
+
+/** CPU milliseconds (user + system) a process has used so far, from /proc; null where there is none. */
+function processCpuMs(pid: number): number | null {
+  try {
+    // Fields after the command name: utime and stime are the 12th and 13th, in clock ticks (100 a second).
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Starts `bench/floor-server.ts` (see there) and resolves with its URL once it listens. The caller kills
+ * the child.
+ */
+async function startFloorServer(args: string[]): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/floor-server.ts', ...args], {
+    cwd: join(import.meta.dirname, '..'),
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (data: Buffer) => {
+      const match = /listening (\d+)/.exec(data.toString());
+      if (match) resolve(match[1]!);
+    });
+    child.on('exit', (code) => reject(new Error(`floor server exited with ${code}`)));
+  });
+  child.stdout!.removeAllListeners('data');
+  child.stdout!.resume();
+  return { url: `http://127.0.0.1:${port}`, child };
 }
 
 /**
  * Requests per second of non-streamed `/ask` through a real server process (`src/main.ts`) on loopback,
  * with `clients` concurrent keep-alive clients for `seconds`, extractive and with a fake model that answers
- * at once (served from this process). Bounded in time and count: it stops by itself.
+ * at once (served from this process). Then the same load against the floor servers of
+ * `bench/floor-server.ts`, which do none of the service's work: what is left of a request's cost there
+ * is the HTTP server, the SDK call, the load generator and the fake model, which share this machine's
+ * cores with the service. Bounded in time and count: it stops by itself.
  */
 export async function benchAskThroughput(clients: number, seconds: number): Promise<ThroughputRow[]> {
   const dir = mkdtempSync(join(tmpdir(), 'kb-bench-rps-'));
@@ -177,36 +216,33 @@ export async function benchAskThroughput(clients: number, seconds: number): Prom
   const rows: ThroughputRow[] = [];
   try {
     fake = await startFakeOpenAI({ reply: 'Use --rebuild to start from scratch [1].' });
+    const model = { OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: fake.url };
     // Six questions repeated would all be answered from the answer cache: measure the uncached path.
-    const modes: Array<[string, Record<string, string>]> = [
-      [
-        'extractive',
-        { KB_PATH: kbPath, EMBEDDING_PROVIDER: 'local', OPENAI_API_KEY: '', CACHE_TTL_SECONDS: '0' },
-      ],
-      [
-        'llm (instant fake model)',
-        {
-          KB_PATH: kbPath,
-          EMBEDDING_PROVIDER: 'local',
-          OPENAI_API_KEY: 'sk-bench',
-          OPENAI_BASE_URL: fake.url,
-          CACHE_TTL_SECONDS: '0',
-        },
-      ],
+    const service = { KB_PATH: kbPath, EMBEDDING_PROVIDER: 'local', CACHE_TTL_SECONDS: '0' };
+    const targets: Array<[string, () => Promise<{ url: string; child: ChildProcess }>]> = [
+      ['extractive', () => startServer({ ...service, OPENAI_API_KEY: '' })],
+      ['llm (instant fake model)', () => startServer({ ...service, ...model })],
+      ['floor: bare node:http, no work', () => startFloorServer(['bare'])],
+      ['floor: node:http + one SDK call', () => startFloorServer(['sdk', fake!.url])],
     ];
-    for (const [mode, env] of modes) {
-      const { url, child } = await startServer(env);
+    for (const [mode, start] of targets) {
+      const { url, child } = await start();
       try {
+        const cpuBefore = processCpuMs(child.pid!);
+        const benchBefore = process.cpuUsage();
         const {
           times,
           errors,
           elapsedSeconds: elapsed,
         } = await runClients({
-          url: `${url}/ask`,
+          url: mode.startsWith('floor') ? url : `${url}/ask`,
           clients,
           seconds,
           body: (i) => ({ question: QUESTIONS[i % QUESTIONS.length] }),
         });
+        const cpuAfter = processCpuMs(child.pid!);
+        const bench = process.cpuUsage(benchBefore);
+        const perRequest = (ms: number) => round(ms / Math.max(1, times.length), 3);
         rows.push({
           mode,
           clients,
@@ -216,6 +252,8 @@ export async function benchAskThroughput(clients: number, seconds: number): Prom
           requestsPerSecond: Math.round(times.length / elapsed),
           p50Ms: round(percentile(times, 50)),
           p99Ms: round(percentile(times, 99)),
+          serverCpuMs: cpuBefore === null || cpuAfter === null ? null : perRequest(cpuAfter - cpuBefore),
+          benchCpuMs: perRequest((bench.user + bench.system) / 1000),
         });
       } finally {
         child.kill('SIGTERM');
