@@ -125,6 +125,20 @@ describe('POST /ask answered by a chat model', () => {
     expect(Date.now() - started).toBeLessThan(2000);
   });
 
+  it('a stream that stalls mid-answer ends with an upstream_timeout error event, and the cut-off answer is not cached', async () => {
+    ctx.fake.enqueue('chat', { hangAfterChunks: 2 });
+    const cachedApp = app({ LLM_TIMEOUT_MS: '400', CACHE_TTL_SECONDS: '3600' });
+    const events = parseEvents(await (await postAsk(cachedApp, { question: QUESTION, stream: true })).text());
+    expect(events.map((e) => e.event)).toEqual(['sources', 'delta', 'delta', 'error']);
+    expect(JSON.parse(events.at(-1)!.data)).toMatchObject({ error: { code: 'upstream_timeout' } });
+
+    // Asked again, the question goes to the model: nothing of the cut-off answer was kept.
+    const again = (await (await postAsk(cachedApp, { question: QUESTION })).json()) as AskResponse;
+    expect(again.answer).toBe('Copy data/kb.sqlite while the server is stopped [1].');
+    expect(again.cached).toBe(false);
+    expect(ctx.fake.requestsTo('chat')).toHaveLength(2);
+  });
+
   it('a 100-turn history is trimmed so the upstream request fits the window and keeps the latest turns', async () => {
     const history: HistoryMessage[] = Array.from({ length: 100 }, (_, i) => ({
       role: i % 2 === 0 ? 'user' : 'assistant',

@@ -167,6 +167,8 @@ export async function handleChat(
   // One step past the last piece, so a failure scripted after every piece still happens before the end.
   for (let i = 0; i <= pieces.length; i++) {
     if (i >= (behaviour.disconnectAfterChunks ?? Infinity)) return drop();
+    // Stalled mid-answer: the connection stays open until the client gives up or the fake closes.
+    if (i >= (behaviour.hangAfterChunks ?? Infinity)) return;
     if (i >= (behaviour.errorAfterChunks ?? Infinity)) {
       res.end(`data: ${JSON.stringify(errorBody(500, behaviour.message))}\n\n`);
       return;

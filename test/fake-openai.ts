@@ -90,6 +90,8 @@ export interface FakeBehaviour {
   disconnectAfterChunks?: number;
   /** Chat stream only: send an in-stream `{ error }` event after this many content pieces, then end. */
   errorAfterChunks?: number;
+  /** Chat stream only: after this many content pieces, send nothing more and keep the connection open. */
+  hangAfterChunks?: number;
   /** How many consecutive requests get this behaviour. Default 1; `Infinity` for every request. */
   times?: number;
 }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { AskResponse } from '../src/shared/protocol.ts';
 import { readSse, type SseMessage } from '../src/shared/sse-parse.ts';
 import { QUESTION, createTestApp, openTestKnowledgeBase, type TestKnowledgeBase } from './app-fixture.ts';
 import { startFakeOpenAI, type FakeOpenAI } from './fake-openai.ts';
@@ -80,4 +81,13 @@ it('streams events as they are produced, and a client that hangs up cancels the 
     aborted: true,
   });
   expect(logLines.some((l) => l.level === 'error')).toBe(false);
+
+  // The cut-off answer was neither cached nor stored: asked again, the question goes to the model.
+  const again = await fetch(`${base}/ask`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ question: QUESTION }),
+  });
+  expect(((await again.json()) as AskResponse).cached).toBe(false);
+  expect(fake.requestsTo('chat')).toHaveLength(2);
 });

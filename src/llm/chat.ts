@@ -128,6 +128,10 @@ export function createChatModel(client: OpenAI, options: ChatModelOptions): Chat
           if (text) yield { text };
           if (chunk.usage) yield { usage: usageOf(chunk.usage) };
         }
+        // The SDK's stream ends quietly when aborted mid-answer, as if the answer were complete: without
+        // this a stalled provider or a client hanging up left a cut-off answer reported as done (and
+        // cached). Thrown here, it is mapped below like any abort.
+        if (upstream.signal.aborted) throw upstream.signal.reason;
       } catch (error) {
         if (signal?.aborted) throw error;
         if (timedOut) throw new UpstreamTimeoutError(undefined, { cause: error });
