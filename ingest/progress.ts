@@ -33,9 +33,12 @@ export function progressReporter(out: Output): ProgressReporter {
     lastDraw = now;
     drawn = true;
     const width = 24;
-    const filled = total === 0 ? width : Math.round((done / total) * width);
+    // Entries the walk leaves out (hidden, unreadable) are reported as files too but are not in the start
+    // event's count: the total grows to match rather than the bar overflowing.
+    const of = Math.max(total, done);
+    const filled = of === 0 ? width : Math.round((done / of) * width);
     out.write(
-      `\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total} files · ${chunks} chunks · ` +
+      `\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${of} files · ${chunks} chunks · ` +
         `${requests} embedding requests\x1b[K`,
     );
   };

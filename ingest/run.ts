@@ -3,13 +3,15 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { assertSameEmbedder } from '../src/embed/create.ts';
-import type { Embedder, EmbedderInfo } from '../src/embed/embedder.ts';
-import type {
-  DocumentRecord,
-  KnowledgeBase,
-  KnowledgeBaseSettings,
-  NewChunk,
-  Store,
+import { describeEmbedder, type Embedder, type EmbedderInfo } from '../src/embed/embedder.ts';
+import { EmbedderMismatchError } from '../src/errors.ts';
+import {
+  KNOWLEDGE_BASE_NAME,
+  type DocumentRecord,
+  type KnowledgeBase,
+  type KnowledgeBaseSettings,
+  type NewChunk,
+  type Store,
 } from '../src/store/store.ts';
 import { defaultChunkOptions, type ChunkOptions } from './chunk.ts';
 import { ChunkPool } from './chunk-pool.ts';
@@ -83,6 +85,17 @@ export class IngestSourceError extends Error {
 }
 
 /**
+ * Throws unless `dir` is a folder. The CLI checks it before opening the database, so a mistyped path
+ * creates no database file.
+ *
+ * @throws IngestSourceError naming the path
+ */
+export async function checkSourceFolder(dir: string): Promise<void> {
+  const dirStat = await stat(dir).catch(() => undefined);
+  if (!dirStat?.isDirectory()) throw new IngestSourceError(`no such folder: ${dir}`);
+}
+
+/**
  * Brings knowledge base `kb` in line with the folder `dir`: new files are added, changed ones re-chunked
  * (re-embedding only chunk texts not already stored), unchanged ones skipped after a size/mtime check
  * (then a content hash), and documents whose files are gone removed. Every document is written in its own
@@ -122,31 +135,57 @@ export async function ingestDirectory(options: IngestOptions): Promise<IngestSum
     emit({ type: 'file', path, status, ...extra });
   };
 
-  const dirStat = await stat(dir).catch(() => undefined);
-  if (!dirStat?.isDirectory()) throw new IngestSourceError(`no such folder: ${dir}`);
-  const files = await walkFiles(dir);
+  await checkSourceFolder(dir);
+  const walk = await walkFiles(dir);
+  const { files } = walk;
 
-  const info: EmbedderInfo = {
-    provider: embedder.provider,
-    model: embedder.model,
-    dimensions: await embedder.dimensions(),
-  };
   const settings: KnowledgeBaseSettings = {
     chunkerVersion: CHUNKER_VERSION,
     chunkMaxTokens: chunkOptions.maxTokens,
     chunkOverlapTokens: chunkOptions.overlapTokens,
     chunkMinTokens: chunkOptions.minTokens,
   };
-  if (options.rebuild && !dryRun) store.deleteKnowledgeBase(options.kb);
-  let kb: KnowledgeBase | undefined = store.getKnowledgeBase(options.kb);
-  if (kb && !options.rebuild) assertSameEmbedder(options.kb, kb.embedder, info);
-  if (!kb && !dryRun) kb = store.createKnowledgeBase(options.kb, info, settings);
-  const rechunkAll = kb !== undefined && !sameSettings(kb.settings, settings);
+  // --rebuild fills a staging knowledge base and swaps it in at the end, so the old one keeps answering
+  // meanwhile and survives a failed run (provider down, interrupted). A name too long for a staging
+  // name beside it is rebuilt in place.
+  const staging = options.rebuild && !dryRun ? stagingName(store, options.kb) : undefined;
+  if (options.rebuild && !dryRun && !staging) store.deleteKnowledgeBase(options.kb);
+  const name = staging ?? options.kb;
+  let kb: KnowledgeBase | undefined = options.rebuild && dryRun ? undefined : store.getKnowledgeBase(name);
+  const sameModel = kb?.embedder.provider === embedder.provider && kb.embedder.model === embedder.model;
+  const info: EmbedderInfo = {
+    provider: embedder.provider,
+    model: embedder.model,
+    // For a remote model of unknown length the stored length stands for the same model's: asking would
+    // cost a probe request on every run, even one with nothing to embed (and fail with the provider
+    // down). Vectors of another length are still refused when they arrive (`checkLength`).
+    dimensions:
+      embedder.knownDimensions() ?? (sameModel ? kb!.embedder.dimensions : await embedder.dimensions()),
+  };
+  if (kb && !sameModel && store.stats(kb.id).documents === 0) {
+    // Empty (a first run that failed before writing anything): not bound to its embedder yet.
+    if (!dryRun) store.deleteKnowledgeBase(name);
+    kb = undefined;
+  }
+  if (kb) assertSameEmbedder(options.kb, kb.embedder, info);
+  if (!kb && !dryRun) {
+    kb = store.createKnowledgeBase(name, info, staging ? { ...settings, rebuildOf: options.kb } : settings);
+  }
+  const rechunkAll = !staging && kb !== undefined && !sameSettings(kb.settings, settings);
   const existing = new Map<string, DocumentRecord>(
-    kb && !(options.rebuild && dryRun) ? store.listDocuments(kb.id).map((d) => [d.path, d]) : [],
+    kb ? store.listDocuments(kb.id).map((d) => [d.path, d]) : [],
   );
+  const checkLength = (vectors: readonly Float32Array[]) => {
+    const length = vectors[0]?.length;
+    if (length !== undefined && length !== info.dimensions) {
+      const current = describeEmbedder({ ...info, dimensions: length });
+      throw new EmbedderFailure(new EmbedderMismatchError(options.kb, describeEmbedder(info), current));
+    }
+  };
 
   emit({ type: 'start', files: files.length, kb: options.kb, dryRun });
+  for (const { path, reason } of walk.skipped) record(path, 'skipped', { reason });
+  for (const { path, reason } of walk.failed) record(path, 'failed', { reason });
   const useWorker =
     !dryRun &&
     (options.chunkWorker ??
@@ -184,7 +223,11 @@ export async function ingestDirectory(options: IngestOptions): Promise<IngestSum
           }
           const status = previous ? 'changed' : 'added';
           if (dryRun || !kb) return record(path, status);
-          if (bytes.length === 0) throw new Error('empty file');
+          if (bytes.length === 0) {
+            // Emptied since the last run: its old text is no longer in the folder, so not in the knowledge base.
+            if (previous) store.deleteDocument(kb.id, path);
+            throw new Error('empty file');
+          }
 
           const {
             title,
@@ -219,6 +262,7 @@ export async function ingestDirectory(options: IngestOptions): Promise<IngestSum
             if (prepared && embedder.portable) {
               // The worker embedded every chunk with the same embedder: keep the vectors of the missing
               // ones, and report its batches as the embedder itself would have.
+              checkLength(prepared);
               drafts.forEach((_, i) => {
                 if (missing.has(hashes[i]!) && !vectors.has(hashes[i]!))
                   vectors.set(hashes[i]!, prepared[i]!);
@@ -232,6 +276,7 @@ export async function ingestDirectory(options: IngestOptions): Promise<IngestSum
                 .catch((error: unknown) => {
                   throw new EmbedderFailure(error);
                 });
+              checkLength(embedded);
               [...missing.keys()].forEach((h, i) => vectors.set(h, embedded[i]!));
             }
             summary.embeddedChunks += missing.size;
@@ -271,17 +316,43 @@ export async function ingestDirectory(options: IngestOptions): Promise<IngestSum
       }),
     ),
   ).finally(() => chunker.close());
-  if (fatal) throw fatal;
+  if (fatal) {
+    // A failed rebuild leaves the knowledge base it was to replace as it was.
+    if (staging) store.deleteKnowledgeBase(staging);
+    throw fatal;
+  }
 
+  // What lies under a folder that could not be listed is not known to be gone: it stays.
+  const unlisted = (path: string) =>
+    walk.failed.some((f) => path === f.path || path.startsWith(`${f.path}/`));
   for (const path of existing.keys()) {
-    if (seen.has(path)) continue;
+    if (seen.has(path) || unlisted(path)) continue;
     if (!dryRun && kb) store.deleteDocument(kb.id, path);
     record(path, 'deleted');
   }
+  if (staging) store.replaceKnowledgeBase(options.kb, staging, settings);
   if (kb && !dryRun && rechunkAll) store.updateKnowledgeBaseSettings(kb.id, settings);
   if (kb && !dryRun && summary.added + summary.changed + summary.deleted > 0) store.optimize(kb.id);
   summary.seconds = (performance.now() - started) / 1000;
   return summary;
+}
+
+/**
+ * The knowledge base a `--rebuild` of `name` fills before swapping it in, or undefined when `name` is too
+ * long to have one beside it. A staging knowledge base left by an interrupted rebuild is deleted; one that
+ * a user created under that name is not touched.
+ */
+function stagingName(store: Store, name: string): string | undefined {
+  const staging = `${name}.rebuild`;
+  if (!KNOWLEDGE_BASE_NAME.test(staging)) return undefined;
+  const leftover = store.getKnowledgeBase(staging);
+  if (leftover && leftover.settings.rebuildOf !== name) {
+    throw new IngestSourceError(
+      `cannot rebuild "${name}": the knowledge base "${staging}" is in the way; rename or delete it first`,
+    );
+  }
+  if (leftover) store.deleteKnowledgeBase(staging);
+  return staging;
 }
 
 /** Marks an error as the embedder's, which ends the run instead of failing one file. */

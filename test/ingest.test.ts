@@ -180,7 +180,7 @@ describe('ingestDirectory', () => {
 
   it('a chunk worker prepares files exactly as the main thread does, failures included', async () => {
     cpSync(join(FIXTURES, 'bad'), join(docs, 'bad'), { recursive: true });
-    const files = (await walkFiles(docs)).filter((path) => loaderFor(path));
+    const files = (await walkFiles(docs)).files.filter((path) => loaderFor(path));
     const settle = (path: string, prepared: Promise<unknown>) =>
       prepared.then(
         (document) => ({ path, document }),

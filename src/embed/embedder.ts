@@ -40,6 +40,11 @@ export interface Embedder {
   readonly portable?: PortableEmbedder;
   /** The vector length. May need one probe request for an unknown remote model; cached afterwards. */
   dimensions(): Promise<number>;
+  /**
+   * The vector length if it is known without a request (always for the local embedder; for a remote model
+   * once configured, listed or learnt from a response), else undefined.
+   */
+  knownDimensions(): number | undefined;
   embed(texts: readonly string[], options?: EmbedOptions): Promise<Float32Array[]>;
 }
 

@@ -59,6 +59,7 @@ export function createLocalEmbedder(options: LocalEmbedderOptions = {}): Embedde
     model: LOCAL_MODEL,
     portable: { kind: 'local', dimensions, batchSize: LOCAL_BATCH_SIZE },
     dimensions: () => Promise.resolve(dimensions),
+    knownDimensions: () => dimensions,
     async embed(texts: readonly string[], embedOptions: EmbedOptions = {}) {
       const vectors: Float32Array[] = [];
       for (let start = 0; start < texts.length; start += LOCAL_BATCH_SIZE) {

@@ -133,6 +133,10 @@ export function createOpenAIEmbedder(options: OpenAIEmbedderOptions): Embedder {
     provider: 'openai',
     model,
 
+    knownDimensions() {
+      return known;
+    },
+
     dimensions() {
       if (known !== undefined) return Promise.resolve(known);
       // Cached while pending so concurrent callers share one probe; forgotten on failure so a later call

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Config } from '../config.ts';
+import { KNOWLEDGE_BASE_NAME } from '../store/store.ts';
 
 /**
  * The `POST /ask` body as the server accepts it: the `AskRequest` of `src/shared/protocol.ts` with its
@@ -8,8 +9,6 @@ import type { Config } from '../config.ts';
  * dropped, so an older server accepts a newer widget's extra fields.
  */
 
-/** Knowledge base names, the same rule the store enforces; they appear in URLs and CLI flags. */
-const KB_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 /** Conversation ids are UUIDs; the rule keeps junk out of database lookups and error messages. */
 const CONVERSATION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -50,7 +49,7 @@ export function askRequestSchema(limits: AskLimits) {
         .max(limits.maxQuestionChars, { error: `must be at most ${limits.maxQuestionChars} characters` }),
       kb: z
         .string({ error: 'expected a string' })
-        .regex(KB_NAME, {
+        .regex(KNOWLEDGE_BASE_NAME, {
           error: 'expected 1 to 64 letters, digits, "_", "." or "-", starting with a letter or digit',
         })
         .default('default'),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { InvalidRequestError, NotFoundError } from '../errors.ts';
 import type { HistoryMessage } from '../shared/protocol.ts';
+import { KNOWLEDGE_BASE_NAME } from '../store/store.ts';
 import type { AskLimits } from './ask-schema.ts';
 import { DEFAULT_MODEL, KB_MODEL_PREFIX } from './openai-shapes.ts';
 
@@ -11,8 +12,6 @@ import { DEFAULT_MODEL, KB_MODEL_PREFIX } from './openai-shapes.ts';
  * service's system prompt. Fields we do not use (`max_tokens`, `tools`, …) are ignored, as other
  * OpenAI-compatible servers do.
  */
-
-const KB_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 /** `content` as a string or as text parts (images and other parts are not understood by a knowledge base). */
 const content = z.union(
@@ -95,7 +94,7 @@ function textOf(value: z.output<typeof content> | undefined): string {
 export function kbOfModel(model: string): string {
   if (model === DEFAULT_MODEL) return DEFAULT_MODEL;
   const name = model.startsWith(KB_MODEL_PREFIX) ? model.slice(KB_MODEL_PREFIX.length) : '';
-  if (!KB_NAME.test(name)) {
+  if (!KNOWLEDGE_BASE_NAME.test(name)) {
     throw new NotFoundError(
       `model "${model.slice(0, 80)}" not found: use "default" or "kb:NAME" (see GET /v1/models)`,
     );

@@ -18,22 +18,22 @@ import {
   type KnowledgeBaseRow,
 } from './rows.ts';
 import { StatementCache } from './statements.ts';
-import type {
-  ChunkRecord,
-  DocumentRecord,
-  KnowledgeBase,
-  KnowledgeBaseSettings,
-  NewChunk,
-  NewDocument,
-  Store,
-  TextHit,
-  VectorHit,
+import {
+  knowledgeBaseNameProblem,
+  type ChunkRecord,
+  type DocumentRecord,
+  type KnowledgeBase,
+  type KnowledgeBaseSettings,
+  type NewChunk,
+  type NewDocument,
+  type Store,
+  type TextHit,
+  type VectorHit,
 } from './store.ts';
 import { TextSearch } from './text-search.ts';
 import { VectorSearch } from './vector-search.ts';
 
 /** Knowledge base names: they appear in URLs and CLI flags, so no spaces, slashes or leading dots. */
-const KB_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 /** How long a statement waits for another process's write lock (the ingest CLI) before failing. */
 const BUSY_TIMEOUT_MS = 5000;
@@ -162,12 +162,8 @@ class SqliteStore implements Store {
   }
 
   createKnowledgeBase(name: string, embedder: EmbedderInfo, settings: KnowledgeBaseSettings): KnowledgeBase {
-    if (!KB_NAME.test(name)) {
-      throw new InvalidRequestError(
-        `invalid knowledge base name "${name}": use 1 to 64 letters, digits, "_", "." or "-", ` +
-          `starting with a letter or digit`,
-      );
-    }
+    const nameProblem = knowledgeBaseNameProblem(name);
+    if (nameProblem) throw new InvalidRequestError(nameProblem);
     if (!Number.isSafeInteger(embedder.dimensions) || embedder.dimensions <= 0) {
       throw new Error(
         `invalid embedding dimensions ${embedder.dimensions} for ${embedder.provider}/${embedder.model}`,
@@ -197,15 +193,36 @@ class SqliteStore implements Store {
   }
 
   deleteKnowledgeBase(name: string): void {
+    const id = this.#write(() => this.#drop(name));
+    if (id !== undefined) this.#forget(id);
+  }
+
+  replaceKnowledgeBase(name: string, replacement: string, settings: KnowledgeBaseSettings): void {
     const id = this.#write(() => {
-      const kb = this.getKnowledgeBase(name);
-      if (!kb) return undefined;
-      dropKnowledgeBaseTables(this.#db, kb.id);
-      // Cascades to documents, chunks, chunk_vectors and chunk_codes.
-      this.#stmt('DELETE FROM knowledge_bases WHERE id = ?').run(kb.id);
-      return kb.id;
+      const next = this.getKnowledgeBase(replacement);
+      if (!next) throw new NotFoundError(`knowledge base "${replacement}" does not exist`);
+      const dropped = this.#drop(name);
+      // A new revision too: caches keyed on the name's revision must not serve the replaced contents.
+      this.#stmt(
+        'UPDATE knowledge_bases SET name = ?, settings = ?, revision = revision + 1, updated_at = ? WHERE id = ?',
+      ).run(name, JSON.stringify(settings), new Date().toISOString(), next.id);
+      return dropped;
     });
-    if (id === undefined) return;
+    if (id !== undefined) this.#forget(id);
+  }
+
+  /** Deletes knowledge base `name` inside the caller's transaction; returns its id, if it existed. */
+  #drop(name: string): number | undefined {
+    const kb = this.getKnowledgeBase(name);
+    if (!kb) return undefined;
+    dropKnowledgeBaseTables(this.#db, kb.id);
+    // Cascades to documents, chunks, chunk_vectors and chunk_codes.
+    this.#stmt('DELETE FROM knowledge_bases WHERE id = ?').run(kb.id);
+    return kb.id;
+  }
+
+  /** Drops what this connection keeps about a deleted knowledge base. */
+  #forget(id: number): void {
     this.#vectors.forget(id);
     this.#text.forget(id);
     this.#statements.evict(ftsTable(id));

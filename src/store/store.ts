@@ -17,6 +17,12 @@ export interface Store {
   createKnowledgeBase(name: string, embedder: EmbedderInfo, settings: KnowledgeBaseSettings): KnowledgeBase;
   /** Removes a knowledge base with all its documents, chunks and vectors. No-op if absent. */
   deleteKnowledgeBase(name: string): void;
+  /**
+   * Atomically deletes knowledge base `name` (if it exists) and gives its name and `settings` to the
+   * knowledge base `replacement`, which must exist: readers see the old contents or the new, never none
+   * (`ingest --rebuild` builds beside the old knowledge base, then swaps).
+   */
+  replaceKnowledgeBase(name: string, replacement: string, settings: KnowledgeBaseSettings): void;
   updateKnowledgeBaseSettings(kbId: number, settings: KnowledgeBaseSettings): void;
 
   listDocuments(kbId: number): DocumentRecord[];
@@ -52,6 +58,26 @@ export interface Store {
   /** Throws if the database cannot answer a trivial query (for `/ready`). */
   ping(): void;
   close(): void;
+}
+
+/**
+ * Knowledge base names: 1 to 64 letters, digits, `_`, `.` or `-`, starting with a letter or digit. They
+ * appear in URLs, log lines and file names, so nothing else is allowed.
+ */
+export const KNOWLEDGE_BASE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+/**
+ * What is wrong with `name` as a knowledge base name, in words that say what to use; undefined if nothing.
+ *
+ * @example
+ * knowledgeBaseNameProblem('hr docs') // 'invalid knowledge base name "hr docs": use 1 to 64 letters, …'
+ */
+export function knowledgeBaseNameProblem(name: string): string | undefined {
+  if (KNOWLEDGE_BASE_NAME.test(name)) return undefined;
+  return (
+    `invalid knowledge base name "${name}": use 1 to 64 letters, digits, "_", "." or "-", ` +
+    `starting with a letter or digit`
+  );
 }
 
 /** Whatever produced the chunks, recorded so a change of chunking settings re-chunks every document. */
