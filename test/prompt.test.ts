@@ -48,6 +48,22 @@ describe('buildPrompt', () => {
     expect(sourceCount).toBe(3);
   });
 
+  it('a heading path that starts with the document title does not repeat the title', () => {
+    const { messages } = buildPrompt(
+      input({
+        sources: [
+          { index: 1, title: '导入文档', heading: '导入文档 > 重建知识库', text: 'Use --rebuild.' },
+          { index: 2, title: 'Install Guide', heading: 'install guide', text: 'Run the installer.' },
+          { index: 3, title: 'Doc', heading: 'Docker > Compose', text: 'Compose it.' },
+        ],
+      }),
+    );
+    const user = messages.at(-1)!.content;
+    expect(user).toContain('[1] 导入文档 › 重建知识库\n');
+    expect(user).toContain('[2] Install Guide\n');
+    expect(user).toContain('[3] Doc › Docker > Compose\n');
+  });
+
   it('a 100-turn history is trimmed oldest first to fit the window and keeps the latest turns', () => {
     const turns = history(100);
     const built = buildPrompt(input({ history: turns, contextWindow: 4096, answerMaxTokens: 800 }));

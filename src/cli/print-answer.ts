@@ -1,4 +1,5 @@
 import type { AskResponse, Source } from '../shared/protocol.ts';
+import { headingBelowTitle } from '../shared/source-heading.ts';
 import type { Asker, AskTurn } from './asker.ts';
 
 /** Where the CLI writes; `process.stdout` in production, a string collector in tests. */
@@ -18,7 +19,7 @@ export function formatSources(sources: readonly Source[]): string {
   if (sources.length === 0) return '';
   const lines = sources.map((s) => {
     const where = `${s.path}${s.page === undefined ? '' : `, p. ${s.page}`}`;
-    const title = s.heading && s.heading !== s.title ? `${s.title} › ${s.heading}` : s.title;
+    const title = [s.title, headingBelowTitle(s.title, s.heading).join(' > ')].filter(Boolean).join(' › ');
     return `  [${s.index}] ${title} · ${where}${s.url ? `\n      ${s.url}` : ''}\n`;
   });
   return `Sources:\n${lines.join('')}`;

@@ -1,6 +1,7 @@
 import { InvalidRequestError } from '../errors.ts';
 import type { ChatMessage } from '../llm/chat.ts';
 import type { HistoryMessage } from '../shared/protocol.ts';
+import { headingBelowTitle } from '../shared/source-heading.ts';
 
 /** The built-in knowledge-base system prompt (`SYSTEM_PROMPT` / `SYSTEM_PROMPT_FILE` replace it). */
 export const DEFAULT_SYSTEM_PROMPT = [
@@ -51,7 +52,9 @@ const TOKENS_PER_MESSAGE = 4;
 const TOKENS_PER_REPLY = 3;
 
 function sourceBlock(source: PromptSource): string {
-  const where = [source.title, source.heading].filter(Boolean).join(' › ');
+  const where = [source.title, headingBelowTitle(source.title, source.heading).join(' > ')]
+    .filter(Boolean)
+    .join(' › ');
   const page = source.page ? ` (page ${source.page})` : '';
   return `[${source.index}] ${where}${page}\n${source.text.trim()}`;
 }

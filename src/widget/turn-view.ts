@@ -1,4 +1,5 @@
 import type { Source } from '../shared/protocol.ts';
+import { headingBelowTitle } from '../shared/source-heading.ts';
 import { h } from './dom.ts';
 import { format, type Strings } from './i18n.ts';
 import { safeHref } from './markdown-inline.ts';
@@ -41,10 +42,8 @@ function errorText(error: Turn['error'], strings: Strings): { text: string; deta
 function sourceItem(source: Source): HTMLLIElement {
   const href = source.url ? safeHref(source.url) : undefined;
   const title = source.title || source.path;
-  // Heading paths usually start with the document's own title, already shown above them.
-  const path = source.heading
-    .split(' > ')
-    .filter((part, i) => !(i === 0 && part === title))
+  // The title is shown above the heading path: not twice.
+  const path = headingBelowTitle(title, source.heading)
     // Headings keep their Markdown code spans; the backticks are noise in a one-line label.
     .map((part) => part.replace(/`([^`]+)`/g, '$1'));
   const where = [path.join(' › '), source.page ? `p. ${source.page}` : ''].filter(Boolean).join(' · ');
