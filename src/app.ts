@@ -80,6 +80,9 @@ function serviceAnswerer(deps: AppDeps, metrics: Metrics): { answer: AnswerDeps;
   return { answer, answerer };
 }
 
+/** nginx's status for a request whose client went away before the answer. */
+const CLIENT_CLOSED_REQUEST = 499;
+
 /** Incoming request ids are echoed only when they are short and harmless in logs and headers. */
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -208,14 +211,17 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   app.onError((error, c) => {
     const requestId = c.get('requestId');
-    const { status, body } = errorResponse(error, requestId);
     const log = c.get('requestLog');
-    log.error = body.error.code;
-    if (status >= 500) {
-      // A client that hung up aborts its answer; that is not a server fault worth an error line.
-      if (c.req.raw.signal.aborted) log.aborted = true;
-      else logger.error('request failed', { requestId, status, error });
+    if (c.req.raw.signal.aborted) {
+      // The client hung up, which aborted its answer: no server fault, and nobody reads this response.
+      // Logged and counted with nginx's 499 ("client closed request"), not as a 500.
+      log.aborted = true;
+      log.error = 'client_closed_request';
+      return new Response(null, { status: CLIENT_CLOSED_REQUEST });
     }
+    const { status, body } = errorResponse(error, requestId);
+    log.error = body.error.code;
+    if (status >= 500) logger.error('request failed', { requestId, status, error });
     // OpenAI clients (their SDKs) read errors in OpenAI's shape; the code and message are the same.
     return c.json(isOpenAIPath(c.req.path) ? openAIError(status, body) : body, status);
   });

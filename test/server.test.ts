@@ -91,3 +91,25 @@ it('streams events as they are produced, and a client that hangs up cancels the 
   expect(((await again.json()) as AskResponse).cached).toBe(false);
   expect(fake.requestsTo('chat')).toHaveLength(2);
 });
+
+it('a JSON client that hangs up is logged as 499 client_closed_request, with no error line', async () => {
+  fake.enqueue('chat', { hang: true });
+  const client = new AbortController();
+  const pending = fetch(`${base}/ask`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'X-Request-Id': 'socket-2' },
+    // Not the question above, whose answer the cache now holds.
+    body: JSON.stringify({ question: `${QUESTION} Please be brief.` }),
+    signal: client.signal,
+  }).catch((error: Error) => error.name);
+  await fake.waitUntil(() => fake.inFlight('chat') === 1, 5000);
+  client.abort();
+  expect(await pending).toBe('AbortError');
+  await fake.waitUntil(() => logLines.some((l) => l.msg === 'request' && l.requestId === 'socket-2'), 5000);
+  expect(logLines.find((l) => l.msg === 'request' && l.requestId === 'socket-2')).toMatchObject({
+    status: 499,
+    error: 'client_closed_request',
+    aborted: true,
+  });
+  expect(logLines.some((l) => l.level === 'error')).toBe(false);
+});
