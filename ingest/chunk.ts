@@ -2,8 +2,9 @@
  * The chunker: Markdown-flavoured text in, chunks that fit the embedder's token budget out. Pure.
  *
  * How a document is cut, in order of preference:
- * 1. along headings (ATX `#`..`######`, never inside code fences): a chunk never spans two sections, and
- *    its embedText starts with the section's heading path ("Install Guide > Windows > Proxy");
+ * 1. along headings (ATX `#`..`######` and setext `===`/`---` underlines, never inside code fences): a
+ *    chunk never spans two sections, and its embedText starts with the section's heading path
+ *    ("Install Guide > Windows > Proxy"); a document of headings only is one section of its headings;
  * 2. between blocks (paragraphs, list items, code fences, table rows), packing as many as fit;
  * 3. between sentences (`. ! ?` before whitespace, `。！？；…` anywhere), then clauses (`，、；：` and
  *    `, ; :` before whitespace), then words, and only for a single word or an unbroken CJK run longer
@@ -265,7 +266,8 @@ function pageAt(pageOffsets: readonly number[], offset: number): number {
 
 /**
  * Splits a loaded document into chunks of at most `maxTokens` tokens (embedText included), along its
- * headings, blocks and sentences; see the top of this file for the rules. Empty documents give [].
+ * headings, blocks and sentences; see the top of this file for the rules. Documents with no text give []
+ * (a heading's text counts: '# Release notes' alone gives one chunk, 'Release notes').
  * Throws RangeError for a maxTokens under 16 or negative options.
  *
  * @example

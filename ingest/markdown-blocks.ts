@@ -1,7 +1,8 @@
 /**
- * Reading Markdown-flavoured text into blocks: headings (ATX `#`..`######`), code fences, tables, lists
- * and paragraphs, in document order, each with its offsets into the text. Pure; the chunker turns the
- * blocks into units (sections.ts). Thematic breaks are read as a blank line.
+ * Reading Markdown-flavoured text into blocks: headings (ATX `#`..`######` and setext, a paragraph
+ * underlined with `===` or `---`), code fences, tables, lists and paragraphs, in document order, each with
+ * its offsets into the text. Pure; the chunker turns the blocks into units (sections.ts). Thematic breaks
+ * are read as a blank line.
  *
  * This is the subset of CommonMark that decides where chunks may be cut, not a Markdown parser: inline
  * syntax is kept as text, and anything unrecognised is a paragraph.
@@ -47,15 +48,19 @@ export interface ListItem extends JoinedLines {
 
 /**
  * A block of the document. Content blocks say whether a blank line (or a thematic break) separates them
- * from the content before them, so that chunks rebuild the document's spacing. A heading carries the
- * heading path it starts, empty headings left out.
+ * from the content before them, so that chunks rebuild the document's spacing. A heading carries its
+ * level (1 to 6; setext headings are 1 for `===`, 2 for `---`), its own text ('' for an empty heading),
+ * the heading path it starts (empty headings left out) and where its first line starts.
  *
  * @example
- * // '# Setup\n## Linux' gives two heading blocks:
- * [{ kind: 'heading', path: ['Setup'] }, { kind: 'heading', path: ['Setup', 'Linux'] }]
+ * // '# Setup\nLinux\n-----' gives two heading blocks:
+ * [
+ *   { kind: 'heading', level: 1, text: 'Setup', path: ['Setup'], offset: 0 },
+ *   { kind: 'heading', level: 2, text: 'Linux', path: ['Setup', 'Linux'], offset: 8 },
+ * ]
  */
 export type MarkdownBlock =
-  | { kind: 'heading'; path: string[] }
+  | { kind: 'heading'; level: number; text: string; path: string[]; offset: number }
   | { kind: 'fence'; open: string; body: Line[]; close: string; offset: number; blankBefore: boolean }
   | { kind: 'table'; header: Line[]; rows: Line[]; blankBefore: boolean }
   | { kind: 'list'; items: ListItem[]; blankBefore: boolean }
@@ -63,6 +68,12 @@ export type MarkdownBlock =
 
 const FENCE = /^([ \t]*)(`{3,}|~{3,})(.*)$/;
 const HEADING = /^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$/;
+// A setext underline: no inner spaces ('- - -' is only a thematic break), up to 3 spaces of indent.
+const SETEXT_UNDERLINE = /^ {0,3}(?:=+|-+)[ \t]*$/;
+// What a setext heading's text cannot start with: indented code, a block quote.
+const NOT_SETEXT_TEXT = /^(?: {0,3}\t| {4}| {0,3}>)/;
+// Twice what a long heading takes: 99% of 3,700 ATX headings in the READMEs of node_modules are under 100.
+const MAX_SETEXT_CHARS = 200;
 const RULE = /^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$/;
 const LIST_ITEM = /^[ \t]*(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)/;
 const TABLE_SEPARATOR = /^[ \t]*\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*$/;
@@ -97,12 +108,49 @@ function startsBlock(lines: Line[], i: number): boolean {
   return fenceOpen(text) !== null || HEADING.test(text) || RULE.test(text) || isTableStart(lines, i);
 }
 
+/** A heading's text without custom anchors ("Setup {#setup}") and with whitespace collapsed. */
 function headingText(raw: string): string {
   return raw
-    .replace(/(?:^|[ \t]+)#+[ \t]*$/, '') // closing hashes
-    .replace(/[ \t]*\{#[^}]*\}$/, '') // custom anchors: "Setup {#setup}"
+    .replace(/[ \t]*\{#[^}]*\}[ \t]*$/, '')
     .replace(/\s+/g, ' ')
     .trim();
+}
+
+/** An ATX heading's text: closing hashes are not part of it (in a setext heading they are). */
+function atxHeadingText(raw: string): string {
+  return headingText(raw.replace(/(?:^|[ \t]+)#+[ \t]*$/, ''));
+}
+
+/**
+ * The text of the setext heading that lines [start, underline) make, or null when they make none. As in
+ * CommonMark they must be a paragraph, so neither indented code nor a block quote (whose `---` is a
+ * thematic break after it), and not the YAML of front matter (its closing `---` is no underline).
+ *
+ * Unlike CommonMark, text over MAX_SETEXT_CHARS is no heading: plain-text files (licences, notes, PDFs)
+ * draw `-----` lines right under whole paragraphs, and a heading's text leaves the chunk body for the
+ * heading path, where it is cut to half a chunk and, with no content under it, not indexed at all. Such a
+ * paragraph stays a paragraph, its underline a thematic break (`---`) or text (`===`), as before.
+ */
+function setextHeadingText(
+  lines: Line[],
+  start: number,
+  underline: number,
+  frontMatterClose: number,
+): string | null {
+  if (underline === frontMatterClose) return null;
+  const parts: string[] = [];
+  for (let k = start; k < underline; k++) {
+    if (NOT_SETEXT_TEXT.test(lines[k]!.text)) return null;
+    parts.push(lines[k]!.text.trim());
+  }
+  const text = headingText(parts.join(' '));
+  return text.length <= MAX_SETEXT_CHARS ? text : null;
+}
+
+/** The index of the line closing front matter (`---` on the first line, `---` or `...`), else -1. */
+function frontMatterEnd(lines: Line[]): number {
+  if (!/^---[ \t]*$/.test(lines[0]!.text)) return -1;
+  return lines.findIndex((line, k) => k > 0 && /^(?:---|\.\.\.)[ \t]*$/.test(line.text));
 }
 
 function splitLines(text: string): Line[] {
@@ -158,7 +206,9 @@ export function fenceMarker(open: string): string {
 /**
  * The blocks of `text` in order. Fences are never looked inside (an unclosed fence runs to the end of
  * the document, as in CommonMark, and is given a closing line); table lines and the lines of paragraphs
- * and list items are tidied (see `tidy`), fence lines are kept as they are.
+ * and list items are tidied (see `tidy`), fence lines are kept as they are. A paragraph directly over a
+ * `===` or `---` line is a setext heading, as in CommonMark (a `---` after a blank line stays a thematic
+ * break); the `---` closing front matter at the start of the text is not an underline.
  *
  * @example
  * readMarkdownBlocks('# Setup\n\nRun it.\n\n- one\n- two').map((b) => b.kind) // ['heading', 'paragraph', 'list']
@@ -167,6 +217,12 @@ export function readMarkdownBlocks(text: string): MarkdownBlock[] {
   const lines = splitLines(text);
   const blocks: MarkdownBlock[] = [];
   const headings: { level: number; text: string }[] = [];
+  const pushHeading = (level: number, text: string, offset: number) => {
+    while (headings.length > 0 && headings.at(-1)!.level >= level) headings.pop();
+    headings.push({ level, text });
+    blocks.push({ kind: 'heading', level, text, path: headings.map((h) => h.text).filter(Boolean), offset });
+  };
+  const frontMatterClose = frontMatterEnd(lines);
   let blank = true;
   let i = 0;
   while (i < lines.length) {
@@ -199,10 +255,7 @@ export function readMarkdownBlocks(text: string): MarkdownBlock[] {
       blank = false;
       j++;
     } else if (heading) {
-      const level = heading[1]!.length;
-      while (headings.length > 0 && headings.at(-1)!.level >= level) headings.pop();
-      headings.push({ level, text: headingText(heading[2] ?? '') });
-      blocks.push({ kind: 'heading', path: headings.map((h) => h.text).filter(Boolean) });
+      pushHeading(heading[1]!.length, atxHeadingText(heading[2] ?? ''), line.offset);
     } else if (RULE.test(line.text)) {
       blank = true; // a thematic break separates like a blank line
     } else if (isTableStart(lines, i)) {
@@ -244,15 +297,28 @@ export function readMarkdownBlocks(text: string): MarkdownBlock[] {
       // Blank lines after the last item were read by the loop above.
       blank = sawBlank;
     } else {
-      while (
-        j < lines.length &&
-        !BLANK.test(lines[j]!.text) &&
-        !LIST_ITEM.test(lines[j]!.text) &&
-        !startsBlock(lines, j)
-      )
+      let setext: string | null = null;
+      // Once lines are no heading's text, more lines under them are not either: stop looking (and keep
+      // a long paragraph with many '===' lines linear).
+      let mayBeSetext = true;
+      while (j < lines.length && !BLANK.test(lines[j]!.text)) {
+        // Checked first: an underline of dashes is also a thematic break, and '-' alone a list item.
+        if (mayBeSetext && SETEXT_UNDERLINE.test(lines[j]!.text)) {
+          setext = setextHeadingText(lines, i, j, frontMatterClose);
+          if (setext !== null) break;
+          mayBeSetext = false;
+        }
+        if (LIST_ITEM.test(lines[j]!.text) || startsBlock(lines, j)) break;
         j++;
-      blocks.push({ kind: 'paragraph', ...joinLines(lines.slice(i, j)), blankBefore });
-      blank = false;
+      }
+      if (setext !== null) {
+        // Like an ATX heading, it leaves `blank` as it is.
+        pushHeading(lines[j]!.text.includes('=') ? 1 : 2, setext, line.offset);
+        j++;
+      } else {
+        blocks.push({ kind: 'paragraph', ...joinLines(lines.slice(i, j)), blankBefore });
+        blank = false;
+      }
     }
     i = j;
   }

@@ -24,7 +24,7 @@ import { walkFiles } from './walk.ts';
  * version (or other chunk settings) has every document re-chunked on the next run. Embeddings of chunk texts
  * that did not change are still reused.
  */
-const CHUNKER_VERSION = 1;
+const CHUNKER_VERSION = 2;
 
 export interface IngestOptions {
   /** The folder to ingest. */

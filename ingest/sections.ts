@@ -212,8 +212,31 @@ function blockUnits(
 }
 
 /**
+ * A document of headings only ('# Release notes'): its heading texts, one a line, are its only section,
+ * under no heading path (the headings are the body, not where it sits), the title leading the prefix
+ * unless it is the first heading. A heading is text a reader may search for; no heading text gives none.
+ */
+function headingsOnlySection(
+  headings: Extract<MarkdownBlock, { kind: 'heading' }>[],
+  title: string,
+  limits: { maxTokens: number },
+): Section[] {
+  const named = headings.filter((h) => h.text !== '');
+  const first = named[0];
+  if (!first) return [];
+  const sameAsTitle = title.toLowerCase() === first.text.toLowerCase();
+  const section: Section = { ...sectionFrame([], sameAsTitle ? '' : title, limits.maxTokens), units: [] };
+  named.forEach((h, k) => {
+    const sep = k === 0 ? '' : '\n';
+    for (const unit of proseUnits(h.text, sep, section.budget, () => h.offset)) section.units.push(unit);
+  });
+  return [section];
+}
+
+/**
  * Reads a document into sections of units; a heading starts a new section, and a heading with no content
- * under it gives none. Every section's prefix leaves it a budget of at least half of `maxTokens`.
+ * under it gives none, unless the document has nothing but headings (see headingsOnlySection). Every
+ * section's prefix leaves it a budget of at least half of `maxTokens`.
  *
  * @example
  * const [section] = splitIntoSections('# Proxy\n\nSet HTTPS_PROXY.', 'Install Guide', { maxTokens: 400, minTokens: 40 });
@@ -228,8 +251,10 @@ export function splitIntoSections(
   const sections: Section[] = [];
   let path: string[] = [];
   let section: Section | undefined;
+  const headings: Extract<MarkdownBlock, { kind: 'heading' }>[] = [];
   for (const block of readMarkdownBlocks(text)) {
     if (block.kind === 'heading') {
+      if (sections.length === 0) headings.push(block);
       path = block.path;
       section = undefined;
       continue;
@@ -241,5 +266,5 @@ export function splitIntoSections(
     const sep = section.units.length === 0 ? '' : block.blankBefore ? '\n\n' : '\n';
     for (const unit of blockUnits(block, sep, section.budget, limits.minTokens)) section.units.push(unit);
   }
-  return sections;
+  return sections.length > 0 ? sections : headingsOnlySection(headings, title, limits);
 }

@@ -86,7 +86,7 @@ describe('chunkDocument', () => {
   it('returns no chunks for empty or whitespace-only documents', () => {
     expect(chunkDocument({ title: 'Empty', text: '' })).toEqual([]);
     expect(chunkDocument({ title: 'Blank', text: ' \n\n\t \r\n ' })).toEqual([]);
-    expect(chunkDocument({ title: 'Only headings', text: '# A\n\n## B\n\n### C\n' })).toEqual([]);
+    expect(chunkDocument({ title: 'Empty headings', text: '#\n\n##\n' })).toEqual([]);
   });
 
   it('prefixes embedText with the title and heading path, without repeating a title that is the first heading', () => {

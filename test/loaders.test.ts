@@ -148,6 +148,19 @@ describe('markdown loader', () => {
     expect(doc.text).toBe('# Heading\n\nBody text');
   });
 
+  it('takes the title from the first level-1 heading, setext (===) or ATX, whichever comes first', async () => {
+    const zh = await load(loadMarkdown, '安装指南\n====\n\n说明。\n\n# 后来的标题\n');
+    expect(zh.title).toBe('安装指南');
+    expect(zh.text).toBe('安装指南\n====\n\n说明。\n\n# 后来的标题');
+    const withFrontMatter =
+      '---\nsidebar: false\n---\nSection\n-------\n\nText.\n\n**Install** `Guide`\n===\n';
+    const doc = await load(loadMarkdown, withFrontMatter);
+    expect(doc.title).toBe('Install Guide');
+    expect(doc.metadata).toEqual({ sidebar: false });
+    const code = await load(loadMarkdown, '```\nNot a title\n===\n```\n\n# Title\n');
+    expect(code.title).toBe('Title');
+  });
+
   it('strips MDX imports, exports, comments and JSX tags but keeps their text and the code', async () => {
     const doc = await loadMdx(await fixture('widgets.mdx'), { path: 'widgets.mdx' });
     expect(doc.title).toBe('Using widgets');

@@ -1,4 +1,5 @@
 import { parse as parseYaml } from 'yaml';
+import { readMarkdownBlocks } from '../markdown-blocks.ts';
 import type { LoadedDocument, Loader } from './loader.ts';
 import { decodeText } from './text.ts';
 
@@ -9,8 +10,9 @@ import { decodeText } from './text.ts';
  * URLs and images, heading anchors (`{#id}`) and VitePress container fences (`::: tip`, whose title stays).
  * Code fences are never altered.
  *
- * The title is the front-matter `title`, else the first `# ` heading, else ''. Scalar front-matter fields
- * go to `metadata`; front matter that is not valid YAML is dropped without failing the file.
+ * The title is the front-matter `title`, else the first level-1 heading (`# Title`, or `Title` over a `===`
+ * line), else ''. Scalar front-matter fields go to `metadata`; front matter that is not valid YAML is
+ * dropped without failing the file.
  *
  * @example
  * const doc = await loadMarkdown(new TextEncoder().encode('---\ntitle: Intro\n---\n# Hello'), { path: 'a.md' });
@@ -166,8 +168,20 @@ function cleanMarkdown(body: string, mdx: boolean): string {
     .trim();
 }
 
-/** The first level-1 ATX heading outside code, without inline-code backticks and bold markers. */
+/**
+ * The first level-1 heading (`# Title` or `Title` over a `===` line) outside code, as the chunker reads it,
+ * without inline-code backticks and bold markers.
+ */
 function firstHeading(text: string): string {
+  // Reading the blocks costs about half of loading the file: done only when a setext h1 may be there.
+  if (/^ {0,3}=+[ \t]*$/m.test(text)) {
+    for (const block of readMarkdownBlocks(text)) {
+      if (block.kind !== 'heading' || block.level !== 1) continue;
+      const heading = block.text.replace(/`|\*\*/g, '').trim();
+      if (heading) return heading;
+    }
+    return '';
+  }
   for (const segment of splitFences(text)) {
     if (segment.code) continue;
     const heading = /^# +(.+?)(?:\s+#+)?\s*$/m.exec(segment.text)?.[1];
