@@ -143,6 +143,24 @@ describe('runs that must lose nothing', () => {
     expect(paths()).toEqual(['backup.md', 'install.md']);
   });
 
+  it('replacing documents leaves BM25 ranking as a fresh build gives it (the full-text index is rebuilt)', async () => {
+    const topic = (n: number) => `# Topic ${n}\n\n${'Backups restore logs rotate keys. '.repeat(n + 1)}\n`;
+    for (let n = 0; n < 12; n++) writeFileSync(join(docs, `topic-${n}.md`), topic(n));
+    await run();
+    // Every file edited: every chunk deleted from the index and added again.
+    for (let n = 0; n < 12; n++) writeFileSync(join(docs, `topic-${n}.md`), `${topic(n)}\nEdited.\n`);
+    expect(await run()).toMatchObject({ changed: 12, unchanged: 3 });
+    await run({ kb: 'fresh' });
+
+    const scores = (kb: string) => {
+      const { id } = store.getKnowledgeBase(kb)!;
+      const hits = store.searchText(id, 'restore keys', 20);
+      const byId = new Map(store.getChunks(hits.map((h) => h.chunkId)).map((c) => [c.id, c.path]));
+      return hits.map((h) => [byId.get(h.chunkId), h.score.toFixed(9)]).sort();
+    };
+    expect(scores('default')).toEqual(scores('fresh'));
+  });
+
   describe('with a remote embedder', () => {
     let fake: FakeOpenAI;
     beforeEach(async () => {

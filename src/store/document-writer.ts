@@ -1,7 +1,8 @@
 import { segmentForIndex } from '../text/segment.ts';
 import { binaryCode } from './binary-index.ts';
-import { ftsTable } from './kb-tables.ts';
+import { createKnowledgeBaseTables, dropKnowledgeBaseTables, ftsTable } from './kb-tables.ts';
 import { documentFromRow, vectorToBlob, type DocumentRow, type KnowledgeBaseRow } from './rows.ts';
+import type Database from 'better-sqlite3';
 import type { StatementCache } from './statements.ts';
 import type { DocumentRecord, NewChunk, NewDocument } from './store.ts';
 
@@ -53,19 +54,26 @@ function removeChunks(statements: StatementCache, kbId: number, documentId: numb
   return removed;
 }
 
+/** Counts a change of a knowledge base's contents: its new revision, its totals, its full-text deletes. */
 function recordChange(
   statements: StatementCache,
   kbId: number,
-  documents: number,
-  chunks: number,
-  tokens: number,
+  change: { documents: number; chunks: number; tokens: number; removed: Removed },
 ) {
   statements
     .get(
       `UPDATE knowledge_bases SET revision = revision + 1, updated_at = ?, document_count = document_count + ?,
-         chunk_count = chunk_count + ?, token_count = token_count + ? WHERE id = ?`,
+         chunk_count = chunk_count + ?, token_count = token_count + ?, text_deletes = text_deletes + ?
+       WHERE id = ?`,
     )
-    .run(new Date().toISOString(), documents, chunks, tokens, kbId);
+    .run(
+      new Date().toISOString(),
+      change.documents,
+      change.chunks - change.removed.chunks,
+      change.tokens - change.removed.tokens,
+      change.removed.chunks,
+      kbId,
+    );
 }
 
 function documentId(statements: StatementCache, kbId: number, path: string): number | undefined {
@@ -139,13 +147,12 @@ export function writeDocument(
     ids.push(id);
     tokens += chunk.tokenCount;
   }
-  recordChange(
-    statements,
-    kb.id,
-    oldId === undefined ? 1 : 0,
-    chunks.length - removed.chunks,
-    tokens - removed.tokens,
-  );
+  recordChange(statements, kb.id, {
+    documents: oldId === undefined ? 1 : 0,
+    chunks: chunks.length,
+    tokens,
+    removed,
+  });
   // The full-text rows last: FTS5 writes the terms it holds in memory to a new index segment whenever a
   // later statement of the transaction opens a statement savepoint (an INSERT ... RETURNING, an UPDATE),
   // so interleaved with the other inserts it wrote one segment per chunk, and each chunk insert after it
@@ -167,6 +174,36 @@ export function removeDocument(statements: StatementCache, kbId: number, path: s
   if (id === undefined) return false;
   const removed = removeChunks(statements, kbId, id);
   statements.get('DELETE FROM documents WHERE id = ?').run(id);
-  recordChange(statements, kbId, -1, -removed.chunks, -removed.tokens);
+  recordChange(statements, kbId, { documents: -1, chunks: 0, tokens: 0, removed });
   return true;
+}
+
+/** Chunks read per statement while rebuilding a full-text index. */
+const REBUILD_BATCH = 2000;
+
+/**
+ * Rebuilds knowledge base `kbId`'s full-text index from its chunks, which puts BM25's statistics right
+ * again: a contentless-delete FTS5 table keeps every deleted row in its row count and token totals (see
+ * migration 6). Inside the caller's write transaction; readers see the old index until it commits.
+ *
+ * @example
+ * db.transaction(() => rebuildTextIndex(db, statements, kbId)).immediate();
+ */
+export function rebuildTextIndex(db: Database.Database, statements: StatementCache, kbId: number): void {
+  dropKnowledgeBaseTables(db, kbId);
+  createKnowledgeBaseTables(db, kbId);
+  const insertText = db.prepare(`INSERT INTO ${ftsTable(kbId)} (rowid, heading, text) VALUES (?, ?, ?)`);
+  const batch = statements.get(
+    'SELECT id, heading, text FROM chunks WHERE kb_id = ? AND id > ? ORDER BY id LIMIT ?',
+  );
+  for (let after = 0; ;) {
+    const rows = batch.all(kbId, after, REBUILD_BATCH) as { id: number; heading: string; text: string }[];
+    for (const row of rows) insertText.run(row.id, segmentForIndex(row.heading), segmentForIndex(row.text));
+    if (rows.length < REBUILD_BATCH) break;
+    after = rows.at(-1)!.id;
+  }
+  // Scores change with the statistics: caches keyed on the revision must not keep the old ones.
+  statements
+    .get('UPDATE knowledge_bases SET text_deletes = 0, revision = revision + 1 WHERE id = ?')
+    .run(kbId);
 }

@@ -229,6 +229,22 @@ const askedAtIndex: Migration = {
   },
 };
 
+/**
+ * Chunks deleted from a knowledge base's full-text index since it was last rebuilt. FTS5 cannot take a
+ * deleted row out of its statistics in a contentless-delete table (its row count and token totals keep
+ * the row), so BM25 drifts as documents change; `optimize` rebuilds the index once this passes a tenth of
+ * the chunks. Existing knowledge bases start as fully drifted: their history is unknown.
+ */
+const textIndexDeletes: Migration = {
+  name: 'full-text index deletes',
+  up(db) {
+    db.exec(`
+      ALTER TABLE knowledge_bases ADD COLUMN text_deletes INTEGER NOT NULL DEFAULT 0;
+      UPDATE knowledge_bases SET text_deletes = chunk_count;
+    `);
+  },
+};
+
 /** Every migration in order; the schema version of this code is `MIGRATIONS.length`. */
 export const MIGRATIONS: readonly Migration[] = [
   baseTables,
@@ -236,6 +252,7 @@ export const MIGRATIONS: readonly Migration[] = [
   accessTables,
   feedbackTables,
   askedAtIndex,
+  textIndexDeletes,
 ];
 
 /** The `user_version` this code reads and writes. */

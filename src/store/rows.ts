@@ -18,6 +18,8 @@ export interface KnowledgeBaseRow {
   document_count: number;
   chunk_count: number;
   token_count: number;
+  /** Chunks deleted from the full-text index since it was last rebuilt (see migration 6). */
+  text_deletes: number;
   created_at: string;
   updated_at: string;
 }

@@ -5,7 +5,7 @@ import * as sqliteVec from 'sqlite-vec';
 import type { EmbedderInfo } from '../embed/embedder.ts';
 import { AppError, InvalidRequestError, NotFoundError } from '../errors.ts';
 import { ChunkCache } from './chunk-cache.ts';
-import { checkVector, removeDocument, writeDocument } from './document-writer.ts';
+import { checkVector, rebuildTextIndex, removeDocument, writeDocument } from './document-writer.ts';
 import { createKnowledgeBaseTables, dropKnowledgeBaseTables, ftsTable } from './kb-tables.ts';
 import { assertSchemaCurrent, migrate } from './migrations.ts';
 import {
@@ -44,6 +44,13 @@ const BUSY_TIMEOUT_MS = 5000;
  * reclaimable, but they count in the process's RSS once touched.
  */
 const MMAP_BYTES = 1 << 30;
+/**
+ * `optimize` rebuilds a knowledge base's full-text index once this share of its chunks has been deleted
+ * from it since the last rebuild: past that, BM25's statistics (which still count deleted rows) have
+ * drifted enough to change rankings (SciFact recall@10 0.8281 fresh, 0.8213 after every chunk was
+ * replaced once). Rebuilding costs about what indexing the chunks first did.
+ */
+const TEXT_REBUILD_SHARE = 0.1;
 /** Knowledge bases up to this many chunks get their full-text index merged by `optimize` (~0.2 s at most). */
 const OPTIMIZE_MAX_CHUNKS = 20_000;
 
@@ -319,7 +326,14 @@ class SqliteStore implements Store {
    * measurable (the postings dominate), so larger knowledge bases are left to FTS5's own merging.
    */
   optimize(kbId: number): void {
-    if (this.#kbRow(kbId).chunk_count > OPTIMIZE_MAX_CHUNKS) return;
+    const kb = this.#kbRow(kbId);
+    if (kb.text_deletes > kb.chunk_count * TEXT_REBUILD_SHARE) {
+      this.#write(() => rebuildTextIndex(this.#db, this.#statements, kbId));
+      // Statements and term counts of the table before.
+      this.#statements.evict(ftsTable(kbId));
+      this.#text.forget(kbId);
+    }
+    if (kb.chunk_count > OPTIMIZE_MAX_CHUNKS) return;
     const table = ftsTable(kbId);
     this.#write(() => this.#stmt(`INSERT INTO ${table} (${table}) VALUES ('optimize')`).run());
   }

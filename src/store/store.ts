@@ -51,8 +51,9 @@ export interface Store {
   stats(kbId: number): { documents: number; chunks: number; tokens: number };
 
   /**
-   * Reorganises a knowledge base's indexes for faster searches after a batch of writes (ingest calls it
-   * at the end of a run that changed anything). Changes no results. May do nothing where not needed.
+   * Reorganises a knowledge base's indexes after a batch of writes (ingest calls it at the end of every
+   * run): for faster searches, and to put search statistics right where deletes have skewed them (the
+   * only way it may change results). Does nothing where nothing is due.
    */
   optimize(kbId: number): void;
   /** Throws if the database cannot answer a trivial query (for `/ready`). */
