@@ -30,6 +30,19 @@ describe('termCoverage', () => {
     expect(coverage('precache, then cache')).toBe(1);
   });
 
+  it('short words match whole words (or their inflections), not the start of longer ones', () => {
+    expect(termCoverage('hi')('Trim the history to fit')).toBe(0);
+    expect(termCoverage('hi')('Hi! Ask me about backups.')).toBe(1);
+    expect(termCoverage('car')('it carries on with the rest')).toBe(0);
+    expect(termCoverage('car')('two cars, one car')).toBe(1);
+    expect(termCoverage('log')('where logs are kept')).toBe(1);
+    expect(termCoverage('log')('logged in /var/log')).toBe(1);
+    expect(termCoverage('log')('a logical step')).toBe(0);
+    expect(termCoverage('api')('API keys')).toBe(1);
+    expect(termCoverage('api')('用API密钥')).toBe(1);
+    expect(termCoverage('api')('apiary')).toBe(0);
+  });
+
   it('matches full-width Latin in passages like its half-width form', () => {
     expect(termCoverage('API key')('请在设置中填写 ＡＰＩ Ｋｅｙ')).toBe(1);
   });

@@ -35,23 +35,50 @@ const LETTER_OR_NUMBER = /[\p{L}\p{N}]/u;
 const ASCII_WORD_CHAR = /[A-Za-z0-9]/;
 
 /**
+ * Roots shorter than this match whole words only (give or take an inflection in `SHORT_ROOT_ENDINGS`):
+ * as word starts, "hi" matched "history" and "car" "carries", which made a greeting look answered.
+ */
+const SHORT_ROOT = 4;
+const SHORT_ROOT_ENDINGS = new Set(['', 's', 'es', 'd', 'ed', 'ing', 'er', 'ers']);
+
+/** Whether the character `text[start, end)` (one code unit or a surrogate pair) continues a word. */
+function wordCharacter(text: string, start: number, end: number): boolean {
+  const character = text.slice(start, end);
+  // CJK characters are written right next to Latin words ("使用Redis缓存"), so they end them.
+  return LETTER_OR_NUMBER.test(character) && !CJK.test(character);
+}
+
+/** Whether a word starts at `i`: nothing before it, or a character that is no letter or digit. */
+function wordStartsAt(text: string, i: number): boolean {
+  if (i === 0) return true;
+  const before = text.charCodeAt(i - 1);
+  if (before < 128) return !ASCII_WORD_CHAR.test(text[i - 1]!);
+  // A low surrogate: the character before is the whole pair.
+  const start = before >= 0xdc00 && before <= 0xdfff && i >= 2 ? i - 2 : i - 1;
+  return !wordCharacter(text, start, i);
+}
+
+/** Whether the word starting with `root` at `i` is `root` itself or one of its `SHORT_ROOT_ENDINGS`. */
+function wholeWordAt(text: string, i: number, root: string): boolean {
+  let end = i + root.length;
+  while (end < text.length && ASCII_WORD_CHAR.test(text[end]!)) end++;
+  if (!SHORT_ROOT_ENDINGS.has(text.slice(i + root.length, end))) return false;
+  if (end >= text.length || text.charCodeAt(end) < 128) return true;
+  const code = text.charCodeAt(end);
+  const stop = code >= 0xd800 && code <= 0xdbff ? end + 2 : end + 1;
+  return !wordCharacter(text, end, stop);
+}
+
+/**
  * Whether `root` occurs in `text` at the start of a word (not preceded by a letter or digit of a
- * non-CJK script). A scan with `indexOf` and one shared pattern for the preceding character, rather than a
- * Unicode-aware regular expression per term: every new question would compile new ones (~0.3 ms each).
+ * non-CJK script), as the whole word when the root is short. A scan with `indexOf` and shared patterns,
+ * rather than a Unicode-aware regular expression per term: every new question would compile new ones
+ * (~0.3 ms each).
  */
 function atWordStart(text: string, root: string): boolean {
+  const whole = root.length < SHORT_ROOT;
   for (let i = text.indexOf(root); i >= 0; i = text.indexOf(root, i + 1)) {
-    if (i === 0) return true;
-    const before = text.charCodeAt(i - 1);
-    if (before < 128) {
-      if (!ASCII_WORD_CHAR.test(text[i - 1]!)) return true;
-      continue;
-    }
-    // A low surrogate: the character before is the whole pair.
-    const start = before >= 0xdc00 && before <= 0xdfff && i >= 2 ? i - 2 : i - 1;
-    const previous = text.slice(start, i);
-    // CJK characters are written right next to Latin words ("使用Redis缓存"), so they end them.
-    if (!LETTER_OR_NUMBER.test(previous) || CJK.test(previous)) return true;
+    if (wordStartsAt(text, i) && (!whole || wholeWordAt(text, i, root))) return true;
   }
   return false;
 }
