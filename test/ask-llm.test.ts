@@ -75,6 +75,24 @@ describe('POST /ask answered by a chat model', () => {
     ctx.fake.setReply('Copy data/kb.sqlite while the server is stopped [1].');
   });
 
+  it('an empty reply from the model is a 502 upstream_error, in JSON and in the stream, and is not cached', async () => {
+    ctx.fake.setReply('');
+    try {
+      const cachedApp = app({ CACHE_TTL_SECONDS: '3600' });
+      await expectError(await postAsk(cachedApp, { question: QUESTION }), 502, 'upstream_error');
+      const events = parseEvents(
+        await (await postAsk(cachedApp, { question: QUESTION, stream: true })).text(),
+      );
+      expect(events.map((e) => e.event)).toEqual(['sources', 'error']);
+      expect(JSON.parse(events[1]!.data)).toMatchObject({
+        error: { code: 'upstream_error', message: 'the chat model returned an empty answer' },
+      });
+      expect(ctx.fake.requestsTo('chat')).toHaveLength(2);
+    } finally {
+      ctx.fake.setReply('Copy data/kb.sqlite while the server is stopped [1].');
+    }
+  });
+
   it('a question with nothing relevant gets the not-found message in its language and calls no model', async () => {
     for (const [question, answer] of [
       ['What is the airspeed velocity of an unladen swallow?', "I couldn't find this in the knowledge base."],

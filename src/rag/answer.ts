@@ -1,7 +1,7 @@
 import type { Config } from '../config.ts';
 import { assertSameEmbedder } from '../embed/create.ts';
 import type { Embedder } from '../embed/embedder.ts';
-import { InvalidRequestError, NotFoundError } from '../errors.ts';
+import { InvalidRequestError, NotFoundError, UpstreamError } from '../errors.ts';
 import type { ChatModel } from '../llm/chat.ts';
 import { contextWindowFor } from '../llm/context-windows.ts';
 import type { AskResponse, HistoryMessage, Source, Usage } from '../shared/protocol.ts';
@@ -234,6 +234,9 @@ export async function* answerQuestion(
     answer += tail;
     yield { type: 'delta', text: tail };
   }
+  // Nothing to show (a refusal by a content filter, a model that stopped at once): an error the client can
+  // retry or report, not a blank answer that looks found.
+  if (answer.trim() === '') throw new UpstreamError('the chat model returned an empty answer');
   // Providers that ignore stream_options send no usage; our own count is then the best estimate.
   // The rewrite call's tokens are part of this answer's cost.
   const promptTokens = (reported?.promptTokens ?? prompt.promptTokens) + search.usage.promptTokens;
