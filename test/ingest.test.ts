@@ -239,6 +239,58 @@ describe('ingestDirectory', () => {
 });
 
 describe('ingesting with the openai embedder', () => {
+  it('requests carry the chunks of several documents, and each chunk gets its own vector', async () => {
+    const fake = await startFakeOpenAI({ embeddingDimensions: 8 });
+    try {
+      const client = createOpenAIClient({
+        apiKey: 'sk-test',
+        baseURL: fake.url,
+        timeoutMs: 5000,
+        maxRetries: 0,
+      });
+      const remote = createOpenAIEmbedder({ client, model: 'fake-embed', batchSize: 64, concurrency: 2 });
+      rmSync(docs, { recursive: true });
+      mkdirSync(docs);
+      const topics = [
+        'backups',
+        'restores',
+        'upgrades',
+        'logs',
+        'alerts',
+        'keys',
+        'quotas',
+        'ports',
+        'proxies',
+        'widgets',
+      ];
+      topics.forEach((topic, i) =>
+        writeFileSync(join(docs, `${topic}.md`), `# ${topic}\n\n${paragraph(topic, i)}\n`),
+      );
+
+      const summary = await run({ embedder: remote });
+      expect(summary).toMatchObject({ added: 10, embeddedChunks: 10 });
+      // One document at a time would be 10 requests (plus the probe of the vector length).
+      expect(summary.embeddingRequests).toBeLessThanOrEqual(3);
+      const sent = fake.requestsTo('embeddings').map((r) => (r.body.input as string[]).length);
+      expect(sent.slice(1).reduce((a, b) => a + b, 0)).toBe(10);
+      expect(Math.max(...sent)).toBeGreaterThan(1);
+
+      const kb = store.getKnowledgeBase('default')!;
+      const chunks = store.getChunks(store.searchText(kb.id, topics.join(' '), 50).map((h) => h.chunkId));
+      expect(chunks).toHaveLength(10);
+      const stored = store.vectorsByTextHash(
+        kb.id,
+        chunks.map((c) => c.textHash),
+      );
+      for (const chunk of chunks) {
+        const [alone] = await remote.embed([`${chunk.heading}\n\n${chunk.text}`]);
+        expect(Array.from(stored.get(chunk.textHash)!)).toEqual(Array.from(alone!));
+      }
+    } finally {
+      await fake.close();
+    }
+  });
+
   it('an interrupted run leaves a consistent knowledge base and the next run continues', async () => {
     const fake = await startFakeOpenAI({ embeddingDimensions: 8 });
     try {

@@ -38,6 +38,8 @@ export interface Embedder {
    * describe exactly what `embed` computes: a wrapper that changes `embed` must leave it out.
    */
   readonly portable?: PortableEmbedder;
+  /** Inputs one request carries, for callers that gather inputs from several places (remote embedders). */
+  readonly batchSize?: number;
   /** The vector length. May need one probe request for an unknown remote model; cached afterwards. */
   dimensions(): Promise<number>;
   /**

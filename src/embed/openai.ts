@@ -132,6 +132,7 @@ export function createOpenAIEmbedder(options: OpenAIEmbedderOptions): Embedder {
   return {
     provider: 'openai',
     model,
+    batchSize: options.batchSize,
 
     knownDimensions() {
       return known;
