@@ -23,7 +23,7 @@ import { EmbedderMismatchError } from '../src/errors.ts';
 import { createOpenAIClient } from '../src/llm/client.ts';
 import { openSqliteStore } from '../src/store/sqlite.ts';
 import type { Store } from '../src/store/store.ts';
-import { startFakeOpenAI } from './fake-openai.ts';
+import { startFakeOpenAI, type FakeOpenAI } from './fake-openai.ts';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
 
@@ -238,17 +238,17 @@ describe('ingestDirectory', () => {
   });
 });
 
+/** The `openai` embedder of an unknown model against `fake`, without retries. */
+function fakeEmbedder(fake: FakeOpenAI, options: { batchSize: number; concurrency: number }) {
+  const client = createOpenAIClient({ apiKey: 'sk-test', baseURL: fake.url, timeoutMs: 5000, maxRetries: 0 });
+  return createOpenAIEmbedder({ client, model: 'fake-embed', ...options });
+}
+
 describe('ingesting with the openai embedder', () => {
   it('requests carry the chunks of several documents, and each chunk gets its own vector', async () => {
     const fake = await startFakeOpenAI({ embeddingDimensions: 8 });
     try {
-      const client = createOpenAIClient({
-        apiKey: 'sk-test',
-        baseURL: fake.url,
-        timeoutMs: 5000,
-        maxRetries: 0,
-      });
-      const remote = createOpenAIEmbedder({ client, model: 'fake-embed', batchSize: 64, concurrency: 2 });
+      const remote = fakeEmbedder(fake, { batchSize: 64, concurrency: 2 });
       rmSync(docs, { recursive: true });
       mkdirSync(docs);
       const topics = [
@@ -294,13 +294,7 @@ describe('ingesting with the openai embedder', () => {
   it('an interrupted run leaves a consistent knowledge base and the next run continues', async () => {
     const fake = await startFakeOpenAI({ embeddingDimensions: 8 });
     try {
-      const client = createOpenAIClient({
-        apiKey: 'sk-test',
-        baseURL: fake.url,
-        timeoutMs: 5000,
-        maxRetries: 0,
-      });
-      const remote = createOpenAIEmbedder({ client, model: 'fake-embed', batchSize: 4, concurrency: 1 });
+      const remote = fakeEmbedder(fake, { batchSize: 4, concurrency: 1 });
       // The first document embeds, then the provider fails for good.
       fake.enqueue('embeddings', { delayMs: 0 }, { status: 500, times: Infinity });
       await expect(run({ embedder: remote, concurrency: 1 })).rejects.toThrow();
