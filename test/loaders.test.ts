@@ -161,6 +161,17 @@ describe('markdown loader', () => {
     expect(code.title).toBe('Title');
   });
 
+  it('drops images, badges (an image inside a link) included, and keeps link text', async () => {
+    const doc = await load(
+      loadMarkdown,
+      '# bintrees [![Build Status](https://ci.example/x.svg)](https://ci.example/x)\n\n' +
+        'A tree ![logo](logo.png) with [a link](https://x.example) and [![img](a.png)](b).\n',
+    );
+    expect(doc.title).toBe('bintrees');
+    expect(doc.text).not.toMatch(/!\[|\]\(/);
+    expect(doc.text).toContain('with a link and');
+  });
+
   it('strips MDX imports, exports, comments and JSX tags but keeps their text and the code', async () => {
     const doc = await loadMdx(await fixture('widgets.mdx'), { path: 'widgets.mdx' });
     expect(doc.title).toBe('Using widgets');

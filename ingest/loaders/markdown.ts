@@ -126,6 +126,8 @@ function cleanProse(prose: string, mdx: boolean): string {
     .replace(/^([ \t]*#{1,6}[ \t].*?)[ \t]*\{#[^}]*\}[ \t]*$/gm, '$1')
     .replace(/<((?:https?|mailto|ftp):[^\s<>]*)>/g, '$1')
     .replace(LINK, (_link, bang: string, label: string) => (bang ? '' : label))
+    // Again for the image a link label held (badges: `[![Build](badge.svg)](ci)`), now in the open.
+    .replace(LINK, (_link, bang: string, label: string) => (bang ? '' : label))
     .replace(/\[((?:[^[\]]|\[[^[\]]*\])+)\]\[[^\]]*\]/g, '$1')
     .replace(/^[ \t]{0,3}\[[^\]]+\]:[ \t]*\S+.*$/gm, '')
     // Adjacent elements such as <span>option A</span><span>option B</span> must not glue their words.
