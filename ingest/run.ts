@@ -156,6 +156,7 @@ export async function ingestDirectory(options: IngestOptions): Promise<IngestSum
   // name beside it is rebuilt in place.
   const staging = options.rebuild && !dryRun ? stagingName(store, options.kb) : undefined;
   if (options.rebuild && !dryRun && !staging) store.deleteKnowledgeBase(options.kb);
+  if (!options.rebuild && !dryRun) removeLeftoverStaging(store, options.kb);
   const name = staging ?? options.kb;
   let kb: KnowledgeBase | undefined = options.rebuild && dryRun ? undefined : store.getKnowledgeBase(name);
   const sameModel = kb?.embedder.provider === embedder.provider && kb.embedder.model === embedder.model;
@@ -364,14 +365,20 @@ export async function ingestDirectory(options: IngestOptions): Promise<IngestSum
 function stagingName(store: Store, name: string): string | undefined {
   const staging = `${name}.rebuild`;
   if (!KNOWLEDGE_BASE_NAME.test(staging)) return undefined;
-  const leftover = store.getKnowledgeBase(staging);
-  if (leftover && leftover.settings.rebuildOf !== name) {
+  if (store.getKnowledgeBase(staging) && !removeLeftoverStaging(store, name)) {
     throw new IngestSourceError(
       `cannot rebuild "${name}": the knowledge base "${staging}" is in the way; rename or delete it first`,
     );
   }
-  if (leftover) store.deleteKnowledgeBase(staging);
   return staging;
+}
+
+/** Deletes what a killed `--rebuild` of `name` left; returns whether there was such a thing. */
+function removeLeftoverStaging(store: Store, name: string): boolean {
+  const leftover = store.getKnowledgeBase(`${name}.rebuild`);
+  if (leftover?.settings.rebuildOf !== name) return false;
+  store.deleteKnowledgeBase(leftover.name);
+  return true;
 }
 
 /** Marks an error as the embedder's, which ends the run instead of failing one file. */

@@ -204,6 +204,15 @@ describe('runs that must lose nothing', () => {
       expect(await run({ embedder: remote() })).toMatchObject({ unchanged: 3, embeddingRequests: 0 });
     });
 
+    it('what a killed --rebuild left is removed by the next run of that knowledge base', async () => {
+      await run();
+      const info = { provider: 'local', model: 'x', dimensions: 384 };
+      store.createKnowledgeBase('default.rebuild', info, { rebuildOf: 'default' });
+      store.createKnowledgeBase('other.rebuild', info, { rebuildOf: 'other' });
+      await run();
+      expect(store.listKnowledgeBases().map((kb) => kb.name)).toEqual(['default', 'other.rebuild']);
+    });
+
     it('a --rebuild is refused while a knowledge base of the staging name is in the way', async () => {
       await run();
       const info = { provider: 'local', model: 'x', dimensions: 384 };
