@@ -204,6 +204,30 @@ describe('runs that must lose nothing', () => {
       expect(await run({ embedder: remote() })).toMatchObject({ unchanged: 3, embeddingRequests: 0 });
     });
 
+    it('a server that searched the old knowledge base finds the rebuilt one under the same name', async () => {
+      await run();
+      // Another connection, as the server has: it keeps per-knowledge-base indexes in memory.
+      const server = openSqliteStore(join(dir, 'kb.sqlite'));
+      try {
+        const before = server.getKnowledgeBase('default')!;
+        const [vector] = await createLocalEmbedder().embed(['logs rotated daily']);
+        expect(server.searchVector(before.id, vector!, 3)).not.toHaveLength(0);
+        expect(server.searchText(before.id, 'logs rotated', 3)).not.toHaveLength(0);
+
+        writeFileSync(join(docs, 'faq.txt'), 'Where are logs kept? In /srv/logs, rotated weekly.\n');
+        await run({ rebuild: true });
+        const after = server.getKnowledgeBase('default')!;
+        expect(after.id).not.toBe(before.id);
+        const hits = server.getChunks(server.searchText(after.id, 'logs rotated', 3).map((h) => h.chunkId));
+        expect(hits.map((c) => c.text)).toContain('Where are logs kept? In /srv/logs, rotated weekly.');
+        expect(server.searchVector(after.id, vector!, 3)).not.toHaveLength(0);
+        // The old id is gone, not searchable from memory.
+        expect(() => server.searchVector(before.id, vector!, 3)).toThrow(/does not exist/);
+      } finally {
+        server.close();
+      }
+    });
+
     it('what a killed --rebuild left is removed by the next run of that knowledge base', async () => {
       await run();
       const info = { provider: 'local', model: 'x', dimensions: 384 };
