@@ -1,14 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import {
-  chmodSync,
-  chownSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -99,16 +90,16 @@ describe('the folder walk', () => {
   it('a folder that cannot be listed fails on its own: the rest is ingested and what it held stays', () => {
     mkdirSync(join(docs, 'locked'));
     writeFileSync(join(docs, 'locked', 'keys.md'), '# Key rotation\n\nRotate the admin key every quarter.\n');
-    // Root reads any folder whatever its mode: run the command as an unprivileged user then.
-    const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
-    if ('uid' in asUser) {
-      for (const path of [dir, ...readdirSync(dir, { recursive: true }).map((p) => join(dir, String(p)))]) {
-        chownSync(path, 65534, 65534);
-      }
-    }
+    // Root reads any folder whatever its mode: as root, the command runs without the capabilities that
+    // bypass permissions (setpriv is part of util-linux), so the mode counts as for anyone else.
+    const root = process.getuid?.() === 0;
+    const command = [process.execPath, '--import', 'tsx', 'ingest/main.ts', docs];
+    const [program, ...args] = root
+      ? ['setpriv', '--bounding-set=-dac_override,-dac_read_search', '--', ...command]
+      : command;
     store.close();
     const ingest = () =>
-      spawnSync(process.execPath, ['--import', 'tsx', 'ingest/main.ts', docs], {
+      spawnSync(program!, args, {
         cwd: join(import.meta.dirname, '..'),
         env: {
           ...process.env,
@@ -117,16 +108,16 @@ describe('the folder walk', () => {
           OPENAI_API_KEY: '',
         },
         encoding: 'utf8',
-        ...asUser,
       });
     const first = ingest();
-    expect(first.status).toBe(0);
+    // With stderr, so that a failure says why.
+    expect({ status: first.status, stderr: first.stderr }).toMatchObject({ status: 0 });
     expect(first.stdout).toMatch(/4 added/);
 
     chmodSync(join(docs, 'locked'), 0);
     const second = ingest();
     chmodSync(join(docs, 'locked'), 0o755);
-    expect(second.status).toBe(0);
+    expect({ status: second.status, stderr: second.stderr }).toMatchObject({ status: 0 });
     expect(second.stdout).toMatch(/0 added, 0 changed, 3 unchanged, 0 deleted, 0 skipped, 1 failed/);
     expect(second.stdout).toMatch(/failed: locked: .*(EACCES|permission denied)/);
     store = openSqliteStore(join(dir, 'kb.sqlite'));
