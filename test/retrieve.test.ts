@@ -104,6 +104,11 @@ function byPath(ranked: readonly RankedChunk[], path: string): RankedChunk {
   return found;
 }
 
+/** `hybridSearch` over the shared corpus, with `fusion(env)`. */
+function search(query: string, env: Record<string, string> = {}): Promise<RankedChunk[]> {
+  return hybridSearch(corpus.store, corpus.embedder, kb, query, fusion(env));
+}
+
 describe('hybridSearch', () => {
   it('scores each chunk by reciprocal rank fusion of its ranks in the vector and full-text rankings', async () => {
     const query = 'photograph of a walrus';
@@ -127,7 +132,7 @@ describe('hybridSearch', () => {
   });
 
   it('a chunk found by both rankings outranks one that only leads the vector ranking', async () => {
-    const ranked = await hybridSearch(corpus.store, corpus.embedder, kb, 'harbourmaster', fusion());
+    const ranked = await search('harbourmaster');
     const pier = byPath(ranked, 'pier.md');
     const masters = byPath(ranked, 'masters.md');
     expect([masters.vectorRank, masters.textRank]).toEqual([1, undefined]);
@@ -139,56 +144,32 @@ describe('hybridSearch', () => {
 
   it('the weights decide which ranking wins where the two disagree', async () => {
     const query = 'photograph of a walrus';
-    const vectorHeavy = await hybridSearch(
-      corpus.store,
-      corpus.embedder,
-      kb,
-      query,
-      fusion({ VECTOR_WEIGHT: '3', TEXT_WEIGHT: '1' }),
-    );
+    const vectorHeavy = await search(query, { VECTOR_WEIGHT: '3', TEXT_WEIGHT: '1' });
     expect(byPath(vectorHeavy, 'studio.md')).toMatchObject({ vectorRank: 2, textRank: 3 });
     expect(byPath(vectorHeavy, 'walrus.md')).toMatchObject({ vectorRank: 3, textRank: 2 });
     expect(paths(vectorHeavy).slice(0, 3)).toEqual(['hall.md', 'studio.md', 'walrus.md']);
 
-    const textHeavy = await hybridSearch(
-      corpus.store,
-      corpus.embedder,
-      kb,
-      query,
-      fusion({ VECTOR_WEIGHT: '1', TEXT_WEIGHT: '3' }),
-    );
+    const textHeavy = await search(query, { VECTOR_WEIGHT: '1', TEXT_WEIGHT: '3' });
     expect(paths(textHeavy).slice(0, 3)).toEqual(['hall.md', 'walrus.md', 'studio.md']);
     // Won on score, not by the tie rule (which also favours full text).
     expect(byPath(textHeavy, 'walrus.md').score).toBeGreaterThan(byPath(textHeavy, 'studio.md').score);
   });
 
   it('equal fused scores go to the chunk ranked better by full text', async () => {
-    const ranked = await hybridSearch(corpus.store, corpus.embedder, kb, 'photograph of a walrus', fusion());
+    const ranked = await search('photograph of a walrus');
     // walrus.md is 3rd + 2nd, studio.md 2nd + 3rd: the same sum.
     expect(byPath(ranked, 'walrus.md').score).toBe(byPath(ranked, 'studio.md').score);
     expect(paths(ranked).slice(1, 3)).toEqual(['walrus.md', 'studio.md']);
   });
 
   it('a weight of 0 turns its ranking off', async () => {
-    const textOnly = await hybridSearch(
-      corpus.store,
-      corpus.embedder,
-      kb,
-      'harbourmaster',
-      fusion({ VECTOR_WEIGHT: '0' }),
-    );
+    const textOnly = await search('harbourmaster', { VECTOR_WEIGHT: '0' });
     // Only the chunk containing the word: the vector ranking's neighbours are not even candidates.
     expect(paths(textOnly)).toEqual(['pier.md']);
     const [hit] = textOnly;
     expect([hit?.textRank, hit?.vectorRank, hit?.similarity]).toEqual([1, undefined, undefined]);
 
-    const vectorOnly = await hybridSearch(
-      corpus.store,
-      corpus.embedder,
-      kb,
-      'harbourmaster',
-      fusion({ TEXT_WEIGHT: '0' }),
-    );
+    const vectorOnly = await search('harbourmaster', { TEXT_WEIGHT: '0' });
     expect(paths(vectorOnly).slice(0, 2)).toEqual(['masters.md', 'pier.md']);
     expect(vectorOnly.every((r) => r.textRank === undefined && r.vectorRank !== undefined)).toBe(true);
   });
