@@ -129,6 +129,8 @@ class SqliteStore implements Store {
   readonly #vectors: VectorSearch;
   readonly #text: TextSearch;
   readonly #chunks: ChunkCache;
+  /** Knowledge bases whose search state this connection may hold (see `#noteSearched`). */
+  readonly #searched = new Set<number>();
 
   constructor(db: Database.Database) {
     this.#db = db;
@@ -228,6 +230,23 @@ class SqliteStore implements Store {
     return kb.id;
   }
 
+  /**
+   * Records that this connection keeps search state (indexes, term counts) for `id`. A knowledge base
+   * searched for the first time may have replaced another (`ingest --rebuild`, from another process,
+   * swaps a new id in under the old name): the state of ids that are gone is dropped then, so a
+   * long-running server does not keep it.
+   */
+  #noteSearched(id: number): void {
+    if (this.#searched.has(id)) return;
+    const live = new Set(this.#stmt('SELECT id FROM knowledge_bases').pluck().all() as number[]);
+    for (const old of this.#searched) {
+      if (live.has(old)) continue;
+      this.#forget(old);
+      this.#searched.delete(old);
+    }
+    this.#searched.add(id);
+  }
+
   /** Drops what this connection keeps about a deleted knowledge base. */
   #forget(id: number): void {
     this.#vectors.forget(id);
@@ -286,6 +305,7 @@ class SqliteStore implements Store {
 
   searchVector(kbId: number, vector: Float32Array, k: number): VectorHit[] {
     const kb = this.#kbRow(kbId);
+    this.#noteSearched(kb.id);
     checkVector(kb, vector, 'the query vector');
     const limit = Math.floor(k);
     return limit > 0 ? this.#vectors.search(kb, vector, limit) : [];
@@ -295,6 +315,7 @@ class SqliteStore implements Store {
     const limit = Math.floor(k);
     if (limit <= 0) return [];
     const kb = this.#kbRow(kbId);
+    this.#noteSearched(kb.id);
     return this.#text.search({ id: kb.id, revision: kb.revision, chunkCount: kb.chunk_count }, query, limit);
   }
 

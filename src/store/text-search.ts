@@ -144,12 +144,6 @@ export class TextSearch {
       chunkCount: kb.chunkCount,
       frequencies: new Map<string, number>(),
     };
-    // A knowledge base seen for the first time may have replaced another (`ingest --rebuild` swaps one in
-    // under the old name): drop the counts of ids that are gone.
-    if (!cache) {
-      const live = new Set(this.#statements.get('SELECT id FROM knowledge_bases').pluck().all() as number[]);
-      for (const id of this.#caches.keys()) if (!live.has(id)) this.#caches.delete(id);
-    }
     this.#caches.set(kb.id, fresh);
     return fresh.frequencies;
   }

@@ -138,16 +138,8 @@ export class VectorSearch {
       index.revision = state?.revision ?? kb.revision;
       return index;
     })();
-    // A knowledge base seen for the first time may have replaced another (`ingest --rebuild` swaps in a
-    // new one under the old name, written by another process): drop the indexes of ids that are gone.
-    if (!cached) this.#forgetGone();
     this.#indexes.set(kb.id, index);
     return index;
-  }
-
-  #forgetGone(): void {
-    const live = new Set(this.#db.prepare('SELECT id FROM knowledge_bases').pluck().all() as number[]);
-    for (const id of this.#indexes.keys()) if (!live.has(id)) this.#indexes.delete(id);
   }
 
   /** Appends the codes of chunks with ids above `index.maxId`. */
